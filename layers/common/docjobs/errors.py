@@ -1,0 +1,103 @@
+"""Domain errors. Each class carries its spec error code and HTTP status.
+
+The class name is also the Lambda ``errorType`` that Step Functions sees, so the
+state machine's Retry/Catch match on these names (see statemachines/*.asl.json).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DocjobsError(Exception):
+    """Base class: ``error_code`` is the spec's code, ``http_status`` its API status."""
+
+    error_code: ClassVar[str] = "INTERNAL_ERROR"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InputValidationError(DocjobsError):
+    """The request or the document is not valid input (VALIDATION_ERROR, 400)."""
+
+    error_code = "VALIDATION_ERROR"
+    http_status = 400
+
+
+class UnauthorizedError(DocjobsError):
+    error_code = "UNAUTHORIZED"
+    http_status = 401
+
+
+class NotFoundError(DocjobsError):
+    error_code = "NOT_FOUND"
+    http_status = 404
+
+
+class ConflictError(DocjobsError):
+    error_code = "CONFLICT"
+    http_status = 409
+
+
+class QuotaExceededError(DocjobsError):
+    error_code = "QUOTA_EXCEEDED"
+    http_status = 429
+
+
+class ParseError(DocjobsError):
+    """The document could not be parsed (PARSE_ERROR): corrupt, encrypted, empty."""
+
+    error_code = "PARSE_ERROR"
+    http_status = 422
+
+
+class OcrError(DocjobsError):
+    """OCR failed or no OCR engine is available (OCR_ERROR)."""
+
+    error_code = "OCR_ERROR"
+    http_status = 422
+
+
+class JobTimeoutError(DocjobsError):
+    error_code = "TIMEOUT"
+    http_status = 504
+
+
+class TransientError(DocjobsError):
+    """A failure worth retrying (throttling, 5xx from a dependency). The ASL retries it."""
+
+    error_code = "INTERNAL_ERROR"
+    http_status = 503
+
+
+class JobCancelledError(DocjobsError):
+    """The job was cancelled (or is otherwise terminal): the stage stops without writing."""
+
+    error_code = "CANCELLED"
+    http_status = 409
+
+
+def error_code_for_error_type(error_type: str) -> str:
+    """Map a Lambda/Step Functions ``errorType`` to the spec's error code.
+
+    ``States.Timeout`` and ``States.HeartbeatTimeout`` are TIMEOUT; our own classes
+    map to their ``error_code``; anything else is INTERNAL_ERROR.
+    """
+    if error_type in {"States.Timeout", "States.HeartbeatTimeout"}:
+        return JobTimeoutError.error_code
+    for cls in _all_subclasses(DocjobsError):
+        if cls.__name__ == error_type:
+            return cls.error_code
+    return DocjobsError.error_code
+
+
+def _all_subclasses(cls: type[DocjobsError]) -> list[type[DocjobsError]]:
+    found: list[type[DocjobsError]] = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_all_subclasses(sub))
+    return found
