@@ -1,0 +1,14 @@
+"""API Gateway TOKEN authorizer: a bearer API key → the tenant, passed to every handler."""
+
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerTokenEvent,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from docjobs.authorization import authorize_token
+from docjobs.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return authorize_token(APIGatewayAuthorizerTokenEvent(event))

@@ -1,0 +1,1 @@
+"""HTTP API: request/response models, routes and the error mapping (Powertools event_handler)."""

@@ -1,0 +1,84 @@
+"""The API's routes, one Router each, so every Lambda function carries just its own.
+
+template.yaml declares the same method and path on the function that includes the
+router; tests/unit/test_api_contract.py checks the two agree.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from docjobs import job_service
+from docjobs.api.http import tenant_of
+from docjobs.api.schemas import (
+    CancelJobResponse,
+    CreateDocumentRequest,
+    CreateDocumentResponse,
+    ErrorResponse,
+    JobDetail,
+    JobListResponse,
+    SubmitJobRequest,
+)
+from docjobs.models import JobStatus, JobType
+
+_ERRORS = {
+    400: {"description": "VALIDATION_ERROR", "content": {"application/json": {"model": ErrorResponse}}},
+    401: {"description": "UNAUTHORIZED", "content": {"application/json": {"model": ErrorResponse}}},
+}
+_NOT_FOUND = {404: {"description": "NOT_FOUND", "content": {"application/json": {"model": ErrorResponse}}}}
+_CONFLICT = {409: {"description": "CONFLICT", "content": {"application/json": {"model": ErrorResponse}}}}
+
+documents_router = Router()
+submit_job_router = Router()
+list_jobs_router = Router()
+get_job_router = Router()
+cancel_job_router = Router()
+
+ALL_ROUTERS = (documents_router, submit_job_router, list_jobs_router, get_job_router, cancel_job_router)
+
+
+@documents_router.post(
+    "/api/documents", status_code=201, summary="Create an upload URL for a document", responses=_ERRORS
+)
+def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
+    upload = job_service.create_document_upload(
+        tenant_of(documents_router), body.filename, body.content_type
+    )
+    return CreateDocumentResponse(**upload)
+
+
+@submit_job_router.post("/api/jobs", status_code=202, summary="Submit a job", responses=_ERRORS)
+def submit_job(body: SubmitJobRequest) -> JobDetail:
+    job = job_service.submit_job(tenant_of(submit_job_router), body)
+    return job_service.job_detail(job)
+
+
+@list_jobs_router.get("/api/jobs", summary="List jobs, newest first", responses=_ERRORS)
+def list_jobs(
+    status: Annotated[JobStatus | None, Query(description="Filter by status")] = None,
+    type: Annotated[JobType | None, Query(description="Filter by job type")] = None,  # noqa: A002
+    limit: Annotated[int, Query(ge=1, le=100, description="Results per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000, description="Pagination offset")] = 0,
+    page_token: Annotated[str | None, Query(max_length=512, description="next_token of the previous page")] = None,
+) -> JobListResponse:
+    return job_service.list_jobs(
+        tenant_of(list_jobs_router),
+        status=status, job_type=type, limit=limit, offset=offset, page_token=page_token,
+    )
+
+
+@get_job_router.get("/api/jobs/<id>", summary="Get a job", responses={**_ERRORS, **_NOT_FOUND})
+def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:  # noqa: A002
+    return job_service.get_job(tenant_of(get_job_router), id)
+
+
+@cancel_job_router.delete(
+    "/api/jobs/<id>", summary="Cancel a queued, processing or retrying job",
+    responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
+)
+def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:  # noqa: A002
+    job = job_service.cancel_job(tenant_of(cancel_job_router), id)
+    return CancelJobResponse(success=True, job_id=job.id, status="cancelled")

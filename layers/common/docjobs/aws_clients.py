@@ -1,0 +1,43 @@
+"""boto3 clients, created on first use and reused across warm invocations.
+
+Nothing is created at import time; tests (moto) and the local runtime reset them
+with ``reset_clients()`` after changing the endpoint.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+
+
+@cache
+def _client(service: str, signature_version: str | None = None) -> Any:
+    config = _CONFIG.merge(Config(signature_version=signature_version)) if signature_version else _CONFIG
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+
+
+def dynamodb() -> DynamoDBClient:
+    return _client("dynamodb")  # type: ignore[no-any-return]
+
+
+def s3() -> S3Client:
+    # SigV4 so presigned URLs work in every region.
+    return _client("s3", "s3v4")  # type: ignore[no-any-return]
+
+
+def stepfunctions() -> SFNClient:
+    return _client("stepfunctions")  # type: ignore[no-any-return]
+
+
+def reset_clients() -> None:
+    _client.cache_clear()

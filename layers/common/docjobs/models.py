@@ -1,0 +1,101 @@
+"""The job record and the values it is made of.
+
+Field names and formats follow the API contract (shared spec): ``id, type, status,
+progress, stage, document_id, input_url, result, metadata {filename, file_type,
+pages}, created_at, updated_at, completed_at, error, error_code, retry_count``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from uuid6 import uuid7
+
+JobType = Literal["parse", "extract", "split", "generate", "edit", "workflow"]
+JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled", "retrying"]
+Stage = Literal["uploading", "parsing", "ocr", "chunking", "vectorizing", "extracting", "generating"]
+ErrorCode = Literal[
+    "TIMEOUT", "OCR_ERROR", "PARSE_ERROR", "VALIDATION_ERROR", "QUOTA_EXCEEDED", "INTERNAL_ERROR"
+]
+
+JOB_TYPES: tuple[str, ...] = JobType.__args__  # type: ignore[attr-defined]
+JOB_STATUSES: tuple[str, ...] = JobStatus.__args__  # type: ignore[attr-defined]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "processing", "retrying"})
+CANCELLABLE_STATUSES = ACTIVE_STATUSES
+
+#: Job types this deployment has a pipeline for. The others are part of the API
+#: contract and are refused with a clear VALIDATION_ERROR until their pipeline lands.
+ENABLED_JOB_TYPES: frozenset[str] = frozenset({"parse"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO-8601 UTC with a ``Z``, whole seconds, as the spec shows: ``2024-01-15T10:00:00Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
+
+
+def new_id() -> str:
+    """A time-ordered UUID (UUIDv7): ids sort by creation time."""
+    return str(uuid7())
+
+
+class DocumentMetadata(BaseModel):
+    """``metadata`` of a job: what the service learned about the document."""
+
+    filename: str | None = None
+    file_type: str | None = None
+    pages: int | None = None
+
+
+class ResultPointer(BaseModel):
+    """Where a job's full result lives (results never live in the job item)."""
+
+    bucket: str
+    key: str
+    size_bytes: int
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobRecord(BaseModel):
+    """A job as stored in the jobs table (one item per job, owned by a tenant)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    tenant_id: str
+    type: JobType
+    status: JobStatus = "queued"
+    progress: int = Field(default=0, ge=0, le=100)
+    stage: Stage | None = None
+    document_id: str | None = None
+    input_url: str | None = None
+    document_key: str | None = None
+    metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+    options: dict[str, Any] = Field(default_factory=dict)
+    webhook_url: str | None = None
+    client_metadata: dict[str, Any] = Field(default_factory=dict)
+    result: ResultPointer | None = None
+    error: str | None = None
+    error_code: str | None = None
+    retry_count: int = 0
+    created_at: Timestamp
+    updated_at: Timestamp
+    completed_at: Timestamp | None = None
+    expires_at: int = Field(description="Epoch seconds: DynamoDB TTL")
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES

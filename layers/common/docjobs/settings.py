@@ -1,0 +1,38 @@
+"""Service settings: one validated model, read lazily from the environment.
+
+The values come from template.yaml (Globals.Function.Environment); nothing here
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    jobs_table_name: str = Field(min_length=3)
+    api_keys_table_name: str = Field(default="", description="Only the authorizer and key CLI need it")
+    documents_bucket_name: str = Field(min_length=3)
+    state_machine_arn: str = Field(default="", description="Only functions that start executions need it")
+    job_ttl_days: int = Field(default=90, ge=1, le=3650)
+    upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    max_input_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    input_fetch_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    max_inline_result_bytes: int = Field(default=4 * 1024 * 1024, ge=0, le=5 * 1024 * 1024)
+    ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
+    pinecone_secret_arn: str = ""
+    pinecone_api_key: str = ""
+    pinecone_index_host: str = ""
+    embed_dimension: int = Field(default=1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (validated once; ``get_settings.cache_clear()`` re-reads)."""
+    return Settings()  # type: ignore[call-arg]
