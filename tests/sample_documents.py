@@ -100,13 +100,21 @@ def multi_page_pdf(pages: int = 3, *, with_toc: bool = False) -> bytes:
 
 
 def two_column_pdf() -> bytes:
-    """One page, two columns: the left column's text must come before the right column's."""
+    """One page: a line, two columns (the right one starts higher), then a full-width footer.
+
+    Reading order: the top line, LEFTCOL, LEFTEND, RIGHTCOL, FOOTER.
+    """
     doc = pymupdf.open()
     page = doc.new_page()
-    left = "LEFTCOL first column text that talks about apples and pears in some detail."
-    right = "RIGHTCOL second column text that talks about boats and trains in some detail."
-    page.insert_textbox(pymupdf.Rect(72, 72, 290, 300), left, fontsize=BODY_SIZE, fontname="helv")
+    filler = " It goes on for a while so that the column wraps over several lines of text."
+    page.insert_text((72, 50), "Two column layout", fontsize=BODY_SIZE, fontname="helv")
+    left = "LEFTCOL first column text that talks about apples and pears in some detail." + filler
+    left_end = "LEFTEND closing words of the first column."
+    right = "RIGHTCOL second column text that talks about boats and trains in some detail." + filler
+    page.insert_textbox(pymupdf.Rect(72, 72, 290, 160), left, fontsize=BODY_SIZE, fontname="helv")
+    page.insert_textbox(pymupdf.Rect(72, 170, 290, 300), left_end, fontsize=BODY_SIZE, fontname="helv")
     page.insert_textbox(pymupdf.Rect(310, 60, 530, 300), right, fontsize=BODY_SIZE, fontname="helv")
+    page.insert_text((72, 340), "FOOTER spanning the whole width of the page below both columns of text")
     data: bytes = doc.tobytes()
     doc.close()
     return data

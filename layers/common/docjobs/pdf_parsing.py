@@ -580,6 +580,53 @@ def _needs_ocr(page: pymupdf.Page, text: str) -> bool:
     return len(page.get_cdrawings()) >= _MIN_DRAWINGS_FOR_OCR
 
 
+def _block_chars(block: dict[str, Any]) -> int:
+    return sum(len(span["text"].strip()) for ln in block.get("lines", ()) for span in ln["spans"])
+
+
+def column_order(blocks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reorder ``sort=True`` blocks so a two-column run reads left column, then right column.
+
+    ``sort=True`` orders blocks top-to-bottom, which interleaves columns. Blocks that span
+    the page's middle split the page into bands; inside a band, when both halves hold
+    substantial multi-line text, the left half's blocks come before the right half's.
+    """
+    text_blocks = [b for b in blocks if b.get("lines")]
+    if len(text_blocks) < 2:
+        return list(blocks)
+    left = min(b["bbox"][0] for b in text_blocks)
+    right = max(b["bbox"][2] for b in text_blocks)
+    mid = (left + right) / 2
+    ordered: list[dict[str, Any]] = []
+    band: list[dict[str, Any]] = []
+
+    def side(block: dict[str, Any]) -> int:
+        x0, _, x1, _ = block["bbox"]
+        if x1 <= mid + 2:
+            return 0
+        if x0 >= mid - 2:
+            return 1
+        return -1  # spans the middle
+
+    def flush() -> None:
+        halves = [[b for b in band if side(b) == 0], [b for b in band if side(b) == 1]]
+        substantial = all(
+            sum(_block_chars(b) for b in half) >= 60 and any(len(b.get("lines", ())) >= 2 for b in half)
+            for half in halves
+        )
+        ordered.extend(halves[0] + halves[1] if substantial else band)
+        band.clear()
+
+    for block in blocks:
+        if block.get("lines") and side(block) == -1:
+            flush()
+            ordered.append(block)
+        else:
+            band.append(block)
+    flush()
+    return ordered
+
+
 def _toc_matches(line_key: str, title_key: str) -> bool:
     """A line matches an outline title when equal, or when it ends with it ("2.1 Scope")."""
     if not line_key or not title_key:
@@ -640,7 +687,7 @@ def build_page(
                 return min(max(entry[0], 1), 6)
         return None
 
-    for block in blocks:
+    for block in column_order(blocks):
         lines = [ln for ln in block.get("lines", ()) if _line_text(ln)]
         if not lines:
             continue
