@@ -1,0 +1,335 @@
+"""The only place docjobs_local reaches into moto internals. Written against moto==5.2.1 (pinned).
+
+Three patches, installed once per process by ``install()`` and idempotent:
+
+1. **Lambda invocation → the real handler, in process.**
+   With ``{"lambda": {"use_docker": False}}`` moto serves Lambda from
+   ``moto.awslambda_simple.models.LambdaSimpleBackend``, whose ``invoke`` returns a canned
+   payload. Every Lambda call path goes through one of two methods:
+
+   - ``LambdaSimpleBackend.invoke(function_name, qualifier, body, headers, response_headers)``:
+     the Invoke API (boto3 ``lambda.invoke``), used by Step Functions' Task states
+     (``moto/stepfunctions/parser/asl/.../lambda_eval_utils.py`` creates a boto3 Lambda client)
+     and by ``moto/events/notifications.py::_invoke_lambda``;
+   - ``moto.awslambda.models.LambdaFunction.invoke(body, request_headers, response_headers)``:
+     called directly on the function model by ``moto/s3/notifications.py::_invoke_awslambda``
+     (S3 → Lambda notifications) and by the InvokeAsync API.
+
+   Both are wrapped: if the function's name is registered with a ``Runtime`` (see
+   runtime.py) the handler runs in process; otherwise moto's original method runs. A handler
+   exception sets ``x-amz-function-error: Unhandled`` and a ``{"errorType", "errorMessage"}``
+   payload, as the Lambda service does.
+
+2. **EventBridge → Lambda targets.** moto's ``moto.events.models.Rule.send_to_targets`` only
+   delivers to logs, SQS, event buses, archives and API destinations, and raises
+   ``NotImplementedError`` for a Lambda target. The wrapper delivers to Lambda targets itself
+   (after moto's own ``event_pattern.matches_event``; honouring ``Input``/``InputPath``/
+   ``InputTransformer`` like moto does) and passes the other targets to the original.
+
+3. **Step Functions "Execution Status Change" events.** AWS publishes one to the default
+   event bus when a STANDARD execution ends; moto does not. The wrapper around
+   ``moto.stepfunctions.parser.backend.execution.BaseExecutionWorkerCommunication.terminated``
+   (called on the execution's worker thread once the ASL program ends, after which
+   ``Execution.exec_status`` is SUCCEEDED/FAILED/TIMED_OUT/ABORTED) calls the moto events
+   backend's ``put_events`` with source ``aws.states`` and the AWS detail shape, so the
+   template's EventBridge rules route it (through patch 2) to their Lambda targets.
+
+4. **StartExecution without a name.** AWS names such an execution with a UUID;
+   ``moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution`` names it
+   ``None`` (so a second one fails with ExecutionAlreadyExists). The wrapper supplies a UUID.
+
+5. **A second execution of a state machine.** ``start_execution`` deep-copies the state
+   machine, including its ``executions`` list; once one execution has run, its worker holds
+   an ``RLock`` and the copy fails (``TypeError: cannot pickle '_thread.RLock' object``).
+   ``Execution.__deepcopy__`` returning the execution itself (executions are shared, never
+   copied) fixes it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import logging
+import threading
+import uuid
+from typing import Any
+
+from .runtime import FunctionSpec, Runtime
+
+LOG = logging.getLogger("docjobs_local.moto_patch")
+
+MOTO_VERSION = "5.2.1"
+TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+_runtimes: list[Runtime] = []
+_installed = False
+_install_lock = threading.Lock()
+# executionArn -> set once the status-change event has been delivered (see wait_for_status_event)
+_status_events: dict[str, threading.Event] = {}
+_status_lock = threading.Lock()
+
+
+def register_runtime(runtime: Runtime) -> None:
+    install()
+    if runtime not in _runtimes:
+        _runtimes.append(runtime)
+
+
+def unregister_runtime(runtime: Runtime) -> None:
+    if runtime in _runtimes:
+        _runtimes.remove(runtime)
+
+
+def _lookup(name_or_arn: str) -> tuple[Runtime, FunctionSpec] | None:
+    for runtime in reversed(_runtimes):
+        spec = runtime.find(name_or_arn)
+        if spec is not None:
+            return runtime, spec
+    return None
+
+
+def _decode(body: Any) -> Any:
+    if body is None or body in (b"", ""):
+        return {}
+    if isinstance(body, bytes | bytearray):
+        body = body.decode("utf-8")
+    if isinstance(body, str):
+        return json.loads(body)
+    return body
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    for key in headers:
+        if str(key).lower() == name.lower():
+            return str(headers[key])
+    return None
+
+
+def _dispatch(found: tuple[Runtime, FunctionSpec], body: Any, headers: Any, response_headers: Any) -> bytes:
+    runtime, spec = found
+    event = _decode(body)
+    if _header(headers, "X-Amz-Invocation-Type") == "Event":
+        runtime.invoke_event(spec, event)
+        return b""
+    payload, function_error = runtime.invoke(spec, event)
+    if function_error and response_headers is not None:
+        response_headers["x-amz-function-error"] = function_error
+    if response_headers is not None:
+        response_headers["Content-Length"] = str(len(payload))
+    return payload
+
+
+def install() -> None:
+    """Install the three patches (idempotent). Fails loudly on another moto version."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        import moto
+
+        if moto.__version__ != MOTO_VERSION:
+            raise RuntimeError(
+                f"docjobs_local patches moto internals written for moto=={MOTO_VERSION}; "
+                f"found {moto.__version__}. Re-check moto_patch.py before changing the pin."
+            )
+        _patch_lambda()
+        _patch_events()
+        _patch_stepfunctions()
+        _installed = True
+
+
+# --------------------------------------------------------------------------- 1. Lambda
+
+
+def _patch_lambda() -> None:
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    original_backend_invoke = LambdaSimpleBackend.invoke
+    original_function_invoke = LambdaFunction.invoke
+
+    def backend_invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        fn = self.get_function(function_name, qualifier)
+        found = _lookup(fn.function_name)
+        if found is None:
+            return original_backend_invoke(self, function_name, qualifier, body, headers, response_headers)
+        return _dispatch(found, body, headers, response_headers)
+
+    def function_invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        found = _lookup(self.function_name)
+        if found is None:
+            return original_function_invoke(self, body, request_headers, response_headers)
+        # S3 notifications and InvokeAsync: asynchronous invocations in AWS.
+        runtime, spec = found
+        runtime.invoke_event(spec, _decode(body))
+        return b""
+
+    LambdaSimpleBackend.invoke = backend_invoke  # type: ignore[method-assign]
+    LambdaFunction.invoke = function_invoke  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 2. EventBridge
+
+
+def _iso(epoch_or_str: Any) -> str:
+    if isinstance(epoch_or_str, int | float):
+        dt = datetime.datetime.fromtimestamp(float(epoch_or_str), tz=datetime.UTC)
+        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(epoch_or_str)
+
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    from moto.events.utils import EventTemplateParser
+
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        node: Any = event
+        for part in target["InputPath"].lstrip("$").strip(".").split("."):
+            if part:
+                node = node.get(part) if isinstance(node, dict) else None
+        return node
+    if "InputTransformer" in target:
+        transformer = target["InputTransformer"]
+        rendered = EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+        return rendered
+    return event
+
+
+def _patch_events() -> None:
+    from moto.events.models import Rule
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        lambda_targets = [t for t in self.targets if ":lambda:" in t.get("Arn", "")]
+        if lambda_targets and self.state == "ENABLED" and self.event_pattern.matches_event(original_event):
+            event = copy.deepcopy(original_event)
+            event["time"] = _iso(event.get("time"))
+            event.pop("ingestion-time", None)
+            for target in lambda_targets:
+                found = _lookup(target["Arn"])
+                if found is None:
+                    LOG.warning("EventBridge rule %s targets unknown function %s", self.name, target["Arn"])
+                    continue
+                found[0].invoke_event(found[1], _target_input(target, event))
+        others = [t for t in self.targets if ":lambda:" not in t.get("Arn", "")]
+        if others:
+            clone = copy.copy(self)
+            clone.targets = others
+            original_send(clone, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 3. Step Functions
+
+
+def _epoch_ms(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000)
+    return int(float(value) * 1000)
+
+
+def status_change_detail(execution: Any) -> dict[str, Any]:
+    """The ``detail`` of AWS's "Step Functions Execution Status Change" event for an execution."""
+    output = getattr(execution, "output", None)
+    if output is not None and not isinstance(output, str):
+        output = json.dumps(output, separators=(",", ":"))
+    inp = getattr(execution, "input_data", None)
+    if inp is not None and not isinstance(inp, str):
+        inp = json.dumps(inp, separators=(",", ":"))
+    status = execution.exec_status
+    return {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine.arn,
+        "name": execution.name,
+        "status": getattr(status, "value", str(status)),
+        "startDate": _epoch_ms(execution.start_date),
+        "stopDate": _epoch_ms(getattr(execution, "stop_date", None)),
+        "input": inp,
+        "output": output,
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": output is not None} if output is not None else None,
+        "error": getattr(execution, "error", None),
+        "cause": getattr(execution, "cause", None),
+    }
+
+
+def _publish_status_change(execution: Any) -> None:
+    from moto.events.models import events_backends
+
+    detail = status_change_detail(execution)
+    if detail["status"] not in TERMINAL_STATUSES:
+        return
+    backend = events_backends[execution.account_id][execution.region_name]
+    backend.put_events(
+        [
+            {
+                "Source": "aws.states",
+                "DetailType": "Step Functions Execution Status Change",
+                "Detail": json.dumps(detail),
+                "Resources": [execution.exec_arn],
+            }
+        ]
+    )
+
+
+def _status_event(execution_arn: str) -> threading.Event:
+    with _status_lock:
+        return _status_events.setdefault(execution_arn, threading.Event())
+
+
+def wait_for_status_event(execution_arn: str, timeout: float) -> bool:
+    """Wait until the status-change event of a finished execution has been published (and, with
+    inline delivery, handled by its Lambda targets)."""
+    return _status_event(execution_arn).wait(timeout)
+
+
+def _patch_stepfunctions() -> None:
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_start = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: Any = None,
+        execution_input: Any = None,
+        trace_header: Any = None,
+    ) -> Any:
+        return original_start(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    Execution.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
+
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        original_terminated(self)
+        execution = self.execution
+        try:
+            _publish_status_change(execution)
+        except Exception:
+            LOG.exception("could not publish the status-change event of %s", execution.exec_arn)
+        finally:
+            _status_event(execution.exec_arn).set()
+
+    BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]

@@ -1,0 +1,208 @@
+"""In-process Lambda runtime: load ``functions/<dir>/app.py`` handlers and call them like Lambda does.
+
+A handler module is loaded once, lazily, with importlib under a unique package name
+(``_docjobs_local_fn.<LogicalId>``), so two functions' ``app.py`` never collide and relative
+imports inside a function directory work; nothing is added to ``sys.path``.
+
+``Runtime.invoke`` returns ``(payload_bytes, function_error)`` exactly as the Lambda Invoke API
+would: on an exception, ``function_error`` is ``"Unhandled"`` and the payload is
+``{"errorType": <exception class name>, "errorMessage": str(e), "stackTrace": [...]}``, which
+is what Step Functions' Retry/Catch match on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import types
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LOG = logging.getLogger("docjobs_local.runtime")
+
+_PACKAGE_ROOT = "_docjobs_local_fn"
+
+
+@dataclass
+class FunctionSpec:
+    """One Lambda function of the template, as the local runtime needs it."""
+
+    logical_id: str
+    function_name: str
+    function_arn: str
+    code_dir: Path
+    handler: str  # "app.lambda_handler"
+    timeout_seconds: float = 3.0
+    memory_mb: int = 128
+    _callable: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+
+
+class LambdaContext:
+    """The subset of the Python runtime's context object that handlers and powertools use."""
+
+    def __init__(self, spec: FunctionSpec, deadline: float, request_id: str | None = None) -> None:
+        self.function_name = spec.function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.function_arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = request_id or str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.function_name}"
+        self.log_stream_name = f"local/[$LATEST]{self.aws_request_id.replace('-', '')}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Runtime:
+    """Registry of functions by physical name, and the in-process invoker."""
+
+    def __init__(self, *, enforce_timeouts: bool = True, async_events: bool = False) -> None:
+        self.functions: dict[str, FunctionSpec] = {}
+        self.enforce_timeouts = enforce_timeouts
+        # Asynchronous event sources (S3 notifications, EventBridge targets, InvocationType=Event)
+        # run on a worker thread when True (like AWS); inline when False (deterministic tests).
+        self.async_events = async_events
+        self._load_lock = threading.RLock()
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._pool: ThreadPoolExecutor | None = None
+
+    # ---- registry
+
+    def register(self, spec: FunctionSpec) -> None:
+        self.functions[spec.function_name] = spec
+
+    def find(self, name_or_arn: str) -> FunctionSpec | None:
+        name = name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return self.functions.get(name)
+
+    # ---- loading
+
+    def load(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        if spec._callable is not None:
+            return spec._callable
+        with self._load_lock:
+            if spec._callable is not None:
+                return spec._callable
+            module_path, _, attr = spec.handler.rpartition(".")
+            if not module_path or not attr:
+                raise RuntimeError(f"{spec.logical_id}: Handler {spec.handler!r} is not 'module.function'")
+            file = spec.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
+            if not file.is_file():
+                raise RuntimeError(f"{spec.logical_id}: handler file {file} does not exist")
+            if _PACKAGE_ROOT not in sys.modules:
+                root = types.ModuleType(_PACKAGE_ROOT)
+                root.__path__ = []
+                sys.modules[_PACKAGE_ROOT] = root
+            pkg_name = f"{_PACKAGE_ROOT}.{spec.logical_id}"
+            if pkg_name not in sys.modules:
+                pkg_spec = importlib.util.spec_from_file_location(
+                    pkg_name,
+                    spec.code_dir / "__init__.py",
+                    submodule_search_locations=[str(spec.code_dir)],
+                )
+                assert pkg_spec is not None
+                pkg = importlib.util.module_from_spec(pkg_spec)
+                sys.modules[pkg_name] = pkg
+                if (spec.code_dir / "__init__.py").is_file():
+                    assert pkg_spec.loader is not None
+                    pkg_spec.loader.exec_module(pkg)
+            mod_name = f"{pkg_name}.{module_path}"
+            mod_spec = importlib.util.spec_from_file_location(mod_name, file)
+            assert mod_spec is not None and mod_spec.loader is not None
+            module = importlib.util.module_from_spec(mod_spec)
+            sys.modules[mod_name] = module
+            try:
+                mod_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[mod_name]
+                raise
+            handler = getattr(module, attr, None)
+            if not callable(handler):
+                raise RuntimeError(f"{spec.logical_id}: {file} has no callable {attr!r}")
+            spec._callable = handler
+            return handler
+
+    # ---- invocation
+
+    def invoke(self, spec: FunctionSpec, event: Any) -> tuple[bytes, str | None]:
+        """Run the handler now, in this thread. Returns (payload, FunctionError or None)."""
+        started = time.monotonic()
+        context = LambdaContext(spec, started + spec.timeout_seconds)
+        try:
+            handler = self.load(spec)
+            result = handler(event, context)
+        except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports any handler error
+            LOG.error(
+                "%s raised %s: %s\n%s",
+                spec.logical_id,
+                type(exc).__name__,
+                exc,
+                traceback.format_exc(),
+            )
+            return _error_payload(type(exc).__name__, str(exc), exc), "Unhandled"
+        elapsed = time.monotonic() - started
+        if self.enforce_timeouts and elapsed > spec.timeout_seconds:
+            message = f"Task timed out after {spec.timeout_seconds:.2f} seconds"
+            LOG.error("%s: %s (took %.2fs)", spec.logical_id, message, elapsed)
+            return _error_payload("Sandbox.Timedout", message, None), "Unhandled"
+        try:
+            return json.dumps(result).encode("utf-8"), None
+        except (TypeError, ValueError) as exc:
+            return _error_payload("Runtime.MarshalError", f"Unable to marshal response: {exc}", None), (
+                "Unhandled"
+            )
+
+    def invoke_event(self, spec: FunctionSpec, event: Any) -> None:
+        """An asynchronous invocation (S3, EventBridge, InvocationType=Event)."""
+        if not self.async_events:
+            self.invoke(spec, event)
+            return
+        with self._idle:
+            self._pending += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docjobs-local-event")
+        self._pool.submit(self._run_event, spec, event)
+
+    def _run_event(self, spec: FunctionSpec, event: Any) -> None:
+        try:
+            self.invoke(spec, event)
+        finally:
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no asynchronous invocation is pending; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=False)
+            self._pool = None
+
+
+def _error_payload(error_type: str, message: str, exc: BaseException | None) -> bytes:
+    body: dict[str, Any] = {"errorMessage": message, "errorType": error_type, "requestId": ""}
+    if exc is not None:
+        body["stackTrace"] = traceback.format_tb(exc.__traceback__)
+    return json.dumps(body).encode("utf-8")
