@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -99,13 +100,22 @@ class TextractPoll(BaseModel):
 
 
 def _client(client: Any | None) -> Any:
-    if client is not None:
-        return client
+    return client if client is not None else _default_client()
+
+
+@cache
+def _default_client() -> Any:
+    """One Textract client per process, reused across warm invocations."""
     import boto3
     from botocore.config import Config
 
     # Bounded SDK retries; the state machine's Retry on TransientError does the long back-off.
     return boto3.client("textract", config=Config(retries={"mode": "standard", "max_attempts": 3}))
+
+
+def reset_clients() -> None:
+    """Forget the cached Textract client (tests, endpoint changes)."""
+    _default_client.cache_clear()
 
 
 def _call[T](operation: str, fn: Callable[[], T]) -> T:
