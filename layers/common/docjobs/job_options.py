@@ -22,7 +22,9 @@ class ParseOptions(BaseModel):
     ocr: Literal["auto", "off", "force"] = Field(
         default="auto", description="auto: OCR only pages without a text layer; force: every page; off: never"
     )
-    ocr_language: str = Field(default="eng", pattern=r"^[a-z]{3}(\+[a-z]{3})*$", description="Tesseract codes")
+    ocr_language: str = Field(
+        default="eng", pattern=r"^[a-z]{3}(\+[a-z]{3})*$", description="Tesseract codes"
+    )
     detect_tables: bool = Field(default=True, description="render tables as markdown")
     vectorize: bool = Field(default=False, description="embed chunks with Pinecone llama-text-embed-v2")
 

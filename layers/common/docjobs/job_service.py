@@ -74,13 +74,23 @@ def submit_job(tenant_id: str, request: SubmitJobRequest, *, document_key: str |
     return job
 
 
+def execution_input(job: JobRecord) -> dict[str, Any]:
+    """What the state machine receives: ids and limits only, never document content."""
+    return {
+        "tenant_id": job.tenant_id,
+        "job_id": job.id,
+        "job_type": job.type,
+        "limits": {"stage_timeout_seconds": get_settings().stage_timeout_seconds},
+    }
+
+
 def _start_execution(job: JobRecord) -> None:
     settings = get_settings()
     try:
         aws_clients.stepfunctions().start_execution(
             stateMachineArn=settings.state_machine_arn,
             name=job.id,
-            input=json.dumps({"tenant_id": job.tenant_id, "job_id": job.id, "job_type": job.type}),
+            input=json.dumps(execution_input(job)),
         )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
@@ -137,7 +147,9 @@ def list_jobs(
         tenant_id, status=status, job_type=job_type, limit=limit, offset=offset, page_token=page_token
     )
     return JobListResponse(
-        jobs=[job_summary(j) for j in page.jobs], total=page.total, has_more=page.has_more,
+        jobs=[job_summary(j) for j in page.jobs],
+        total=page.total,
+        has_more=page.has_more,
         next_token=page.next_token,
     )
 

@@ -110,12 +110,16 @@ def _from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
 
 def _job_item(job: JobRecord, version: int) -> dict[str, Any]:
     item = _to_dynamo(job.model_dump(mode="json"))
-    item.update(_to_dynamo({
-        "pk": _tenant_pk(job.tenant_id),
-        "sk": JOB_SK_PREFIX + job.id,
-        "version": version,
-        **_index_keys(job.tenant_id, job.status, job.type),
-    }))
+    item.update(
+        _to_dynamo(
+            {
+                "pk": _tenant_pk(job.tenant_id),
+                "sk": JOB_SK_PREFIX + job.id,
+                "version": version,
+                **_index_keys(job.tenant_id, job.status, job.type),
+            }
+        )
+    )
     return item
 
 
@@ -358,3 +362,17 @@ def list_jobs(
 
 def is_terminal_status(status: str) -> bool:
     return status in TERMINAL_STATUSES
+
+
+def forget_expired_job(old_image: dict[str, Any]) -> bool:
+    """Take a job that TTL deleted out of its tenant's counts (DynamoDB stream REMOVE).
+
+    Returns False for items that are not jobs.
+    """
+    item = _from_dynamo(old_image)
+    if not str(item.get("sk", "")).startswith(JOB_SK_PREFIX):
+        return False
+    tenant_id = str(item["tenant_id"])
+    update = _counter_update(tenant_id, [], _count_attributes(str(item["status"]), str(item["type"])))
+    aws_clients.dynamodb().update_item(**update["Update"])
+    return True

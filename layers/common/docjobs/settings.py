@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     max_input_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     input_fetch_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    allow_private_input_urls: bool = Field(default=False, description="local runtime and tests only")
     max_inline_result_bytes: int = Field(default=4 * 1024 * 1024, ge=0, le=5 * 1024 * 1024)
+    stage_timeout_seconds: int = Field(default=900, ge=1, le=900, description="Task timeout of each stage")
+    ocr_batch_pages: int = Field(default=10, ge=1, le=200, description="pages per OCR Map iteration")
     ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
     pinecone_secret_arn: str = ""
     pinecone_api_key: str = ""

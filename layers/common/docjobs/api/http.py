@@ -52,7 +52,9 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
 
     @app.not_found
     def _no_route(exc: Exception) -> Response:
-        return error_response(404, "NOT_FOUND", f"no route for {app.current_event.http_method} {app.current_event.path}")
+        return error_response(
+            404, "NOT_FOUND", f"no route for {app.current_event.http_method} {app.current_event.path}"
+        )
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:

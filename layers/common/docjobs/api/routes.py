@@ -44,9 +44,7 @@ ALL_ROUTERS = (documents_router, submit_job_router, list_jobs_router, get_job_ro
     "/api/documents", status_code=201, summary="Create an upload URL for a document", responses=_ERRORS
 )
 def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
-    upload = job_service.create_document_upload(
-        tenant_of(documents_router), body.filename, body.content_type
-    )
+    upload = job_service.create_document_upload(tenant_of(documents_router), body.filename, body.content_type)
     return CreateDocumentResponse(**upload)
 
 
@@ -59,26 +57,33 @@ def submit_job(body: SubmitJobRequest) -> JobDetail:
 @list_jobs_router.get("/api/jobs", summary="List jobs, newest first", responses=_ERRORS)
 def list_jobs(
     status: Annotated[JobStatus | None, Query(description="Filter by status")] = None,
-    type: Annotated[JobType | None, Query(description="Filter by job type")] = None,  # noqa: A002
+    type: Annotated[JobType | None, Query(description="Filter by job type")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Results per page")] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000, description="Pagination offset")] = 0,
-    page_token: Annotated[str | None, Query(max_length=512, description="next_token of the previous page")] = None,
+    page_token: Annotated[
+        str | None, Query(max_length=512, description="next_token of the previous page")
+    ] = None,
 ) -> JobListResponse:
     return job_service.list_jobs(
         tenant_of(list_jobs_router),
-        status=status, job_type=type, limit=limit, offset=offset, page_token=page_token,
+        status=status,
+        job_type=type,
+        limit=limit,
+        offset=offset,
+        page_token=page_token,
     )
 
 
 @get_job_router.get("/api/jobs/<id>", summary="Get a job", responses={**_ERRORS, **_NOT_FOUND})
-def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:  # noqa: A002
+def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
     return job_service.get_job(tenant_of(get_job_router), id)
 
 
 @cancel_job_router.delete(
-    "/api/jobs/<id>", summary="Cancel a queued, processing or retrying job",
+    "/api/jobs/<id>",
+    summary="Cancel a queued, processing or retrying job",
     responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
 )
-def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:  # noqa: A002
+def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:
     job = job_service.cancel_job(tenant_of(cancel_job_router), id)
     return CancelJobResponse(success=True, job_id=job.id, status="cancelled")

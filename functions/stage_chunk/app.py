@@ -1,0 +1,11 @@
+"""Stage chunking (Step Functions task)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docjobs.observability import logger
+from docjobs.stages import chunk
+from docjobs.stages.progress import StageInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return chunk.run(StageInput.model_validate(event))

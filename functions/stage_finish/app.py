@@ -1,0 +1,11 @@
+"""Finish (Step Functions task): publish the result and complete the job."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docjobs.observability import logger
+from docjobs.stages import finish
+from docjobs.stages.progress import StageInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return finish.run(StageInput.model_validate(event), event["vectorize"], event["chunk"], event["parse"])

@@ -1,0 +1,17 @@
+"""Stage ocr (Step Functions task): one page batch, or Textract start / poll."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docjobs.observability import logger
+from docjobs.stages import ocr_pages
+from docjobs.stages.progress import StageInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    stage_input = StageInput.model_validate(event)
+    action = event.get("action", "batch")
+    if action == "textract_start":
+        return ocr_pages.start_textract(stage_input, event["document_key"])
+    if action == "textract_poll":
+        return ocr_pages.poll_textract(stage_input, event["textract"])
+    return ocr_pages.run_batch(stage_input, event["document_key"], event["batch"], int(event["batch_count"]))

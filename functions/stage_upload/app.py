@@ -1,0 +1,11 @@
+"""Stage uploading (Step Functions task): fetch or verify the document."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docjobs.observability import logger
+from docjobs.stages import upload
+from docjobs.stages.progress import StageInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return upload.run(StageInput.model_validate(event))

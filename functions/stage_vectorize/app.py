@@ -1,0 +1,11 @@
+"""Stage vectorizing (Step Functions task): Pinecone llama-text-embed-v2."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from docjobs.observability import logger
+from docjobs.stages import vectorize
+from docjobs.stages.progress import StageInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return vectorize.run(StageInput.model_validate(event))

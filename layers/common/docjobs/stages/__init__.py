@@ -1,0 +1,1 @@
+"""The pipeline's stage logic, one module per stage; ``progress`` holds what they share."""

@@ -1,0 +1,70 @@
+"""Stage ``parsing``: pages (text, headings, tables) streamed to ``pages.jsonl``; which need OCR."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from typing import Any
+
+from docjobs import aws_clients, storage
+from docjobs.job_options import ParseOptions
+from docjobs.models import DocumentMetadata
+from docjobs.settings import get_settings
+from docjobs.stages.progress import StageInput, begin_stage, report_progress
+
+PAGES = "pages.jsonl"
+DOCUMENT = "document.json"
+_PROGRESS_STEPS = 10
+
+
+def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
+    from docjobs.pdf_parsing import document_metadata, iter_pages, open_document
+
+    job = begin_stage(stage_input, "parsing")
+    options = ParseOptions.model_validate(job.options)
+    filename = document_key.rsplit("/", 1)[-1]
+    s3 = aws_clients.s3()
+    ocr_pages: list[int] = []
+    with tempfile.NamedTemporaryFile(suffix="-" + filename) as source, tempfile.TemporaryFile() as pages_out:
+        s3.download_fileobj(storage.bucket(), document_key, source)
+        source.flush()
+        with open_document(source.name, filename=filename) as doc:
+            metadata = document_metadata(doc, filename)
+            total = metadata.pages
+            report_progress(
+                stage_input,
+                "parsing",
+                0.0,
+                metadata=DocumentMetadata(filename=filename, file_type=metadata.file_type, pages=total),
+            )
+            step = max(1, total // _PROGRESS_STEPS)
+            for page in iter_pages(doc, detect_tables=options.detect_tables):
+                wants_ocr = options.ocr == "force" or (options.ocr == "auto" and page.needs_ocr)
+                if wants_ocr:
+                    ocr_pages.append(page.page)
+                pages_out.write(page.model_dump_json().encode() + b"\n")
+                if page.page % step == 0 and page.page < total:
+                    report_progress(stage_input, "parsing", page.page / total)
+        pages_out.seek(0)
+        s3.upload_fileobj(pages_out, storage.bucket(), storage.work_key(job.tenant_id, job.id, PAGES))
+    storage.put_json(storage.work_key(job.tenant_id, job.id, DOCUMENT), metadata.model_dump(mode="json"))
+    report_progress(stage_input, "parsing", 1.0)
+
+    batch_size = get_settings().ocr_batch_pages
+    batches = [
+        {"index": i, "pages": ocr_pages[start : start + batch_size]}
+        for i, start in enumerate(range(0, len(ocr_pages), batch_size))
+    ]
+    return {
+        "pages": total,
+        "ocr_page_count": len(ocr_pages),
+        "ocr_batches": batches,
+        "ocr_batch_count": len(batches),
+        "ocr_engine": get_settings().ocr_engine,
+        "ocr_language": options.ocr_language,
+    }
+
+
+def load_metadata(tenant_id: str, job_id: str) -> dict[str, Any]:
+    value = storage.get_json(storage.work_key(tenant_id, job_id, DOCUMENT))
+    return dict(json.loads(json.dumps(value)))
