@@ -255,7 +255,7 @@ class EmulatedStack:
             if cors:
                 rules = []
                 for rule in cors:
-                    out = {k: v for k, v in rule.items() if k in _CORS_KEYS}
+                    out = {_CORS_KEYS[k]: v for k, v in rule.items() if k in _CORS_KEYS}
                     if "MaxAge" in rule:
                         out["MaxAgeSeconds"] = int(rule["MaxAge"])
                     rules.append(out)
@@ -530,7 +530,14 @@ class EmulatedStack:
         return self.gateway.handle(method, path, headers=headers, query=query, body=body)
 
 
-_CORS_KEYS = ("AllowedHeaders", "AllowedMethods", "AllowedOrigins", "ExposedHeaders", "Id")
+# CloudFormation CorsRule property → S3 API field
+_CORS_KEYS = {
+    "AllowedHeaders": "AllowedHeaders",
+    "AllowedMethods": "AllowedMethods",
+    "AllowedOrigins": "AllowedOrigins",
+    "ExposedHeaders": "ExposeHeaders",
+    "Id": "ID",
+}
 
 
 def _int_values(d: Mapping[str, Any]) -> dict[str, int]:

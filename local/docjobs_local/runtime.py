@@ -145,18 +145,16 @@ class Runtime:
             handler = self.load(spec)
             result = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports any handler error
-            LOG.error(
-                "%s raised %s: %s\n%s",
-                spec.logical_id,
-                type(exc).__name__,
-                exc,
-                traceback.format_exc(),
+            # Straight to stderr (what CloudWatch would show): logging config may be changed by
+            # the code under test.
+            sys.stderr.write(
+                f"[{spec.logical_id}] raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}\n"
             )
             return _error_payload(type(exc).__name__, str(exc), exc), "Unhandled"
         elapsed = time.monotonic() - started
         if self.enforce_timeouts and elapsed > spec.timeout_seconds:
             message = f"Task timed out after {spec.timeout_seconds:.2f} seconds"
-            LOG.error("%s: %s (took %.2fs)", spec.logical_id, message, elapsed)
+            sys.stderr.write(f"[{spec.logical_id}] {message} (took {elapsed:.2f}s)\n")
             return _error_payload("Sandbox.Timedout", message, None), "Unhandled"
         try:
             return json.dumps(result).encode("utf-8"), None
