@@ -132,24 +132,23 @@ def _job_from_item(item: dict[str, Any]) -> tuple[JobRecord, int]:
 
 
 def _counter_update(tenant_id: str, add: list[str], subtract: list[str]) -> dict[str, Any]:
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    clauses = []
-    for i, attr in enumerate(add):
-        names[f"#a{i}"] = attr
-        clauses.append(f"#a{i} :one")
-    for i, attr in enumerate(subtract):
-        names[f"#d{i}"] = attr
-        clauses.append(f"#d{i} :minus")
-    if add:
-        values[":one"] = {"N": "1"}
-    if subtract:
-        values[":minus"] = {"N": "-1"}
+    """One UpdateItem on the tenant's counter item: +1 for ``add``, -1 for ``subtract``.
+
+    Attributes in both lists (``c_all`` and the type's count on a status change) cancel out.
+    """
+    delta: dict[str, int] = {}
+    for attr in add:
+        delta[attr] = delta.get(attr, 0) + 1
+    for attr in subtract:
+        delta[attr] = delta.get(attr, 0) - 1
+    changes = {attr: n for attr, n in delta.items() if n}
+    names = {f"#c{i}": attr for i, attr in enumerate(changes)}
+    values = {f":n{i}": {"N": str(n)} for i, n in enumerate(changes.values())}
     return {
         "Update": {
             "TableName": get_settings().jobs_table_name,
             "Key": {"pk": {"S": _tenant_pk(tenant_id)}, "sk": {"S": COUNTS_SK}},
-            "UpdateExpression": "ADD " + ", ".join(clauses),
+            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :n{i}" for i in range(len(changes))),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
