@@ -1,0 +1,85 @@
+# docjobs: one gate (`make test`) and one way to run the service locally (`make run`).
+# Both set themselves up: a .venv with Python 3.12 (Lambda's runtime) and every pin.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY312 := $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key openapi build sizes bench clean
+
+$(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt
+	@test -n "$(PY312)" || { echo "Python 3.12 is needed (Lambda runtime python3.12): install it or put python3.12 on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PY312) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[pipeline,dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP) tesseract
+
+# Tesseract is what the local OCR engine runs (Debian package tesseract-ocr).
+.PHONY: tesseract
+tesseract:
+	@if ! command -v tesseract >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	  else echo "warning: tesseract-ocr is not installed (sudo apt-get install tesseract-ocr); OCR tests will fail"; fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+templatecheck: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+test: setup lint typecheck templatecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: setup
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+e2e: setup
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+
+# The whole service on this machine: moto + the HTTP API on http://127.0.0.1:$${PORT:-3000}.
+run: setup
+	$(BIN)/python -m docjobs_local.server
+
+# Docker-free `sam local invoke`: make invoke FUNCTION=GetJobFunction EVENT=events/get_job.json
+invoke: setup
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=events/<file>.json"; exit 2; }
+	$(BIN)/python -m docjobs_local.invoke $(FUNCTION) $(EVENT)
+
+# Create an API key on a deployed stack: make api-key TENANT=acme STACK=docjobs
+api-key: $(STAMP)
+	@test -n "$(TENANT)" -a -n "$(STACK)" || { echo "usage: make api-key TENANT=<tenant> STACK=<stack name>"; exit 2; }
+	@table=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='ApiKeysTableName'].OutputValue" --output text) && \
+	  $(BIN)/python -m docjobs.api_keys --tenant $(TENANT) --table "$$table"
+
+openapi: $(STAMP)
+	@$(BIN)/python -m docjobs.api.openapi
+
+# sam build without Docker (needs python3.12 on PATH); SAM CLI lives in its own venv.
+build: $(STAMP)
+	@test -x .venv-sam/bin/sam || { $(PY312) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli; }
+	PATH="$$(dirname $(PY312)):$$PATH" .venv-sam/bin/sam build --template template.yaml
+
+sizes: build
+	@$(BIN)/python bench/package_sizes.py
+
+bench: setup
+	$(BIN)/python bench/parse_overhead.py
+	$(BIN)/python bench/api_load.py
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
