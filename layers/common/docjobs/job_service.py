@@ -15,6 +15,7 @@ from docjobs.job_options import validate_options
 from docjobs.job_store import JobAlreadyTerminalError
 from docjobs.models import (
     ENABLED_JOB_TYPES,
+    ErrorCode,
     JobRecord,
     format_timestamp,
     new_id,
@@ -22,6 +23,8 @@ from docjobs.models import (
 )
 from docjobs.observability import logger
 from docjobs.settings import get_settings
+
+SPEC_ERROR_CODES: frozenset[str] = frozenset(ErrorCode.__args__)  # type: ignore[attr-defined]
 
 
 def _filename_of(key: str) -> str:
@@ -119,15 +122,32 @@ def job_summary(job: JobRecord) -> JobSummary:
 
 def job_detail(job: JobRecord) -> JobDetail:
     data = job.model_dump(mode="json", include=set(JobDetail.model_fields) - {"result"})
+    if data.get("error_code") is not None and data["error_code"] not in SPEC_ERROR_CODES:
+        # The API shows only the spec's codes; anything else a stage recorded is internal.
+        data["error_code"] = "INTERNAL_ERROR"
     result: dict[str, Any] | None = None
     result_url: str | None = None
     if job.status == "completed" and job.result is not None:
-        result_url = storage.presigned_download(job.result.key)
         if job.result.size_bytes <= get_settings().max_inline_result_bytes:
-            result = storage.get_json(job.result.key)
+            result = _stored_result(job.id, job.result.key)
         else:
             result = {"metadata": job.result.summary, "chunks": None, "truncated": True}
+        if result is not None:
+            result_url = storage.presigned_download(job.result.key)
     return JobDetail.model_validate({**data, "result": result, "result_url": result_url})
+
+
+def _stored_result(job_id: str, key: str) -> dict[str, Any] | None:
+    """The published result, or None when its object is gone (the results/ lifecycle rule can
+    delete it before DynamoDB's TTL deletes the job): a missing result is never a 500."""
+    try:
+        value = storage.get_json(key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+            logger.warning("the result of a completed job is gone", extra={"job_id": job_id})
+            return None
+        raise
+    return value if isinstance(value, dict) else {"value": value}
 
 
 def get_job(tenant_id: str, job_id: str) -> JobDetail:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -283,9 +284,12 @@ def decode_page_token(token: str, status: str | None, job_type: str | None) -> s
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
+        if not isinstance(data, dict) or set(data) != {"after", "status", "type"}:
+            raise ValueError("not a page token")
         after = data["after"]
-        if not isinstance(after, str) or not after:
-            raise ValueError("empty")
+        # Job ids are canonical UUIDs: anything else was not made by encode_page_token.
+        if not isinstance(after, str) or str(uuid.UUID(after)) != after:
+            raise ValueError("not a job id")
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise InputValidationError("page_token is not a token this API returned") from exc
     if data.get("status") != status or data.get("type") != job_type:

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from docjobs.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage
+
+#: How deep client ``metadata`` may nest (DynamoDB allows 32 levels for the whole item).
+MAX_METADATA_DEPTH = 10
+#: DynamoDB numbers: at most 38 significant digits, magnitude below 1e126 and, unless zero,
+#: at least 1e-130.
+_MAX_NUMBER_DIGITS = 38
+
+
+def _check_storable(value: Any, where: str, depth: int = 0) -> None:
+    """Refuse what a DynamoDB item cannot hold (so a bad request is a 400, never a 500)."""
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"{where} nests deeper than {MAX_METADATA_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key:
+                raise ValueError(f"{where} has an empty key")
+            _check_storable(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_storable(item, f"{where}[{i}]", depth + 1)
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if len(str(abs(value))) > _MAX_NUMBER_DIGITS:
+            raise ValueError(f"{where} has more than {_MAX_NUMBER_DIGITS} digits")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is not a finite number")
+        if value != 0 and not (1e-130 <= abs(value) < 1e126):
+            raise ValueError(f"{where} is out of the storable number range (1e-130 to 1e125)")
 
 
 def _https_only(value: HttpUrl | None, field: str) -> HttpUrl | None:
@@ -41,6 +72,7 @@ class SubmitJobRequest(BaseModel):
             raise ValueError("give exactly one of document_id or input")
         if len(repr(self.metadata)) > 8192:
             raise ValueError("metadata must be at most 8 KB")
+        _check_storable(self.metadata, "metadata")
         return self
 
 
@@ -49,6 +81,17 @@ class CreateDocumentRequest(BaseModel):
 
     filename: str = Field(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")
     content_type: str | None = Field(default=None, max_length=255)
+
+    @field_validator("filename")
+    @classmethod
+    def _usable_key_segment(cls, value: str) -> str:
+        # "." and ".." are dot segments: HTTP clients rewrite them in the presigned URL,
+        # which then no longer matches its signature.
+        if value.strip() in {"", ".", ".."}:
+            raise ValueError("filename must name a file, not '.', '..' or blanks")
+        if len(value.encode("utf-8")) > 255:
+            raise ValueError("filename must be at most 255 bytes in UTF-8")
+        return value
 
 
 class CreateDocumentResponse(BaseModel):
