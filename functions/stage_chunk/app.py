@@ -3,9 +3,11 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from docjobs.observability import logger
 from docjobs.stages import chunk
-from docjobs.stages.progress import StageInput
+from docjobs.stages.progress import StageInput, record_retry
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return chunk.run(StageInput.model_validate(event))
+    stage_input = StageInput.model_validate(event)
+    record_retry(stage_input, "chunking")
+    return chunk.run(stage_input)

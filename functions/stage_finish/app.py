@@ -3,9 +3,11 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from docjobs.observability import logger
 from docjobs.stages import finish
-from docjobs.stages.progress import StageInput
+from docjobs.stages.progress import StageInput, record_retry
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return finish.run(StageInput.model_validate(event), event["vectorize"], event["chunk"], event["parse"])
+    stage_input = StageInput.model_validate(event)
+    record_retry(stage_input, None)
+    return finish.run(stage_input, event["vectorize"], event["chunk"], event["parse"])

@@ -3,12 +3,13 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from docjobs.observability import logger
 from docjobs.stages import ocr_pages
-from docjobs.stages.progress import StageInput
+from docjobs.stages.progress import StageInput, record_retry
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     stage_input = StageInput.model_validate(event)
+    record_retry(stage_input, "ocr")
     action = event.get("action", "batch")
     if action == "textract_start":
         return ocr_pages.start_textract(stage_input, event["document_key"])

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     stage_timeout_seconds: int = Field(default=900, ge=1, le=900, description="Task timeout of each stage")
     ocr_batch_pages: int = Field(default=10, ge=1, le=200, description="pages per OCR Map iteration")
     ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
+    textract_poll_seconds: int = Field(
+        default=5, ge=0, le=300, description="Wait between Textract status polls (the ASL's TextractWait)"
+    )
     pinecone_secret_arn: str = ""
     pinecone_api_key: str = ""
     pinecone_index_host: str = ""

@@ -8,7 +8,9 @@ Either way the OCR'd pages land in ``ocr/*.jsonl`` in page order for the chunkin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 from docjobs import aws_clients, storage
@@ -17,7 +19,11 @@ from docjobs.settings import get_settings
 from docjobs.stages.progress import StageInput, begin_stage, read_job, report_progress
 
 OCR_PREFIX = "ocr/"
-TEXTRACT_POLL_SECONDS = 5
+
+# MuPDF's Tesseract/Leptonica integration is process-global: two threads OCRing at once fail
+# with "Attempt to use Leptonica from 2 threads at once". Lambda runs one invocation per
+# process, but the local runtime (and any threaded host) runs Map iterations concurrently.
+_TESSERACT_LOCK = threading.Lock()
 
 
 def _batch_key(tenant_id: str, job_id: str, index: int) -> str:
@@ -31,10 +37,14 @@ def run_batch(
 
     job = begin_stage(stage_input, "ocr")
     options = ParseOptions.model_validate(job.options)
-    engine = get_ocr_engine(get_settings().ocr_engine)
+    engine_name = get_settings().ocr_engine
+    engine = get_ocr_engine(engine_name)
     pages = [int(p) for p in batch["pages"]]
     pdf = _as_pdf(storage.get_bytes(document_key), document_key)
-    results = engine.ocr_pages(pdf, pages, language=options.ocr_language, detect_tables=options.detect_tables)
+    with _TESSERACT_LOCK if engine_name == "tesseract" else nullcontext():
+        results = engine.ocr_pages(
+            pdf, pages, language=options.ocr_language, detect_tables=options.detect_tables
+        )
     storage.put_jsonl(
         _batch_key(job.tenant_id, job.id, int(batch["index"])),
         (page.model_dump(mode="json") for page in results),
@@ -75,7 +85,11 @@ def start_textract(stage_input: StageInput, document_key: str) -> dict[str, Any]
         client_request_token=job.id,
         job_tag=job.tenant_id,
     )
-    return {"job_id": textract_job_id, "status": "IN_PROGRESS", "poll_after_seconds": TEXTRACT_POLL_SECONDS}
+    return {
+        "job_id": textract_job_id,
+        "status": "IN_PROGRESS",
+        "poll_after_seconds": get_settings().textract_poll_seconds,
+    }
 
 
 def poll_textract(stage_input: StageInput, textract: dict[str, Any]) -> dict[str, Any]:

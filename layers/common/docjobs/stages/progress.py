@@ -48,16 +48,33 @@ def _write(tenant_id: str, job_id: str, change: Callable[[JobRecord], JobRecord 
         raise JobCancelledError(f"job {job_id} is {exc.status}: stage stopped without writing") from exc
 
 
+def record_retry(stage_input: StageInput, stage: Stage | None) -> JobRecord | None:
+    """Count a retried attempt (``$$.State.RetryCount`` > 0) and show the job ``retrying``.
+
+    Every stage handler calls this first, before any stage logic, so an attempt that fails
+    early (before ``begin_stage``) is still counted: ``retry_count`` is the number of retries
+    the state machine made. A first attempt writes nothing. ``stage`` None keeps the stage.
+    """
+    if stage_input.retry_count <= 0:
+        return None
+
+    def change(job: JobRecord) -> JobRecord:
+        if stage is not None:
+            job.stage = stage
+        job.status = "retrying"
+        job.retry_count += 1
+        job.updated_at = utc_now()
+        return job
+
+    return _write(stage_input.tenant_id, stage_input.job_id, change)
+
+
 def begin_stage(stage_input: StageInput, stage: Stage) -> JobRecord:
-    """Mark ``stage`` as running. On a retry the job shows ``retrying`` and counts it."""
+    """Mark ``stage`` as running (``retrying`` on a retry; ``record_retry`` counted it)."""
 
     def change(job: JobRecord) -> JobRecord:
         job.stage = stage
-        if stage_input.retry_count > 0:
-            job.status = "retrying"
-            job.retry_count += 1
-        else:
-            job.status = "processing"
+        job.status = "retrying" if stage_input.retry_count > 0 else "processing"
         job.progress = max(job.progress, progress_at(stage, 0.0))
         job.updated_at = utc_now()
         return job

@@ -1,0 +1,203 @@
+"""Parse jobs that succeed, run through template.yaml's real state machine (ASL) in moto."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from docjobs import job_service, job_store
+from docjobs.models import JobRecord, new_id, utc_now
+
+from tests import sample_documents as samples
+from tests.integration.conftest import STATE_MACHINE, Pipeline, StatusSpy, Submitted
+
+
+def _chunk_text(job: dict) -> str:
+    return "\n".join(chunk["text"] for chunk in job["result"]["chunks"])
+
+
+def test_text_pdf_completes_with_chunks_metadata_and_every_stage_in_order(
+    pipeline: Pipeline, status_spy: StatusSpy
+) -> None:
+    submitted = pipeline.submit(samples.multi_page_pdf(3), "report.pdf")
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "completed", job
+    assert job["progress"] == 100
+    assert job["error"] is None and job["error_code"] is None and job["retry_count"] == 0
+    assert job["completed_at"] is not None
+    assert job["metadata"] == {"filename": "report.pdf", "file_type": "pdf", "pages": 3}
+    result = job["result"]
+    assert result["metadata"]["title"] == samples.TITLE
+    assert result["metadata"]["author"] == samples.AUTHOR
+    assert result["metadata"]["pages"] == 3 and result["metadata"]["ocr_pages"] == 0
+    assert result["metadata"]["chunk_count"] == len(result["chunks"]) > 0
+    text = _chunk_text(job)
+    for n in (1, 2, 3):
+        assert f"Section {n}" in text
+    assert "| North | 1200 | 4% |" in text  # page 2's table as markdown
+
+    assert pipeline.states_entered(submitted) == [
+        "Upload",
+        "Parse",
+        "NeedsOcr",
+        "Chunk",
+        "VectorizeWanted",
+        "VectorizeSkipped",
+        "Finish",
+        "JobSucceeded",
+    ]
+    assert status_spy.stages(submitted.job_id) == ["uploading", "parsing", "chunking"]
+    progress = [p for _s, _st, p in status_spy.writes(submitted.job_id)]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert set(status_spy.statuses(submitted.job_id)) == {"processing", "completed"}
+    assert pipeline.execution_status(submitted) == "SUCCEEDED"
+
+
+def test_mixed_pdf_ocrs_the_image_page_in_the_map_and_merges_it_in_page_order(
+    pipeline: Pipeline, status_spy: StatusSpy
+) -> None:
+    submitted = pipeline.submit(samples.mixed_pdf(), "mixed.pdf")
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "completed", job
+    states = pipeline.states_entered(submitted)
+    assert "OcrPages" in states and states.count("OcrBatch") == 1
+    assert states.index("OcrPages") < states.index("Chunk")
+    assert job["result"]["metadata"]["ocr_pages"] == 1
+    text = _chunk_text(job)
+    assert "INVOICE" in text and "12345" in text
+    assert text.index("Part 1") < text.index("INVOICE") < text.index("Part 3")
+    assert status_spy.stages(submitted.job_id) == ["uploading", "parsing", "ocr", "chunking"]
+
+
+def test_png_image_is_converted_and_every_page_is_ocrd(pipeline: Pipeline) -> None:
+    submitted = pipeline.submit(samples.image_png("SCANNED 4711"), "scan.png")
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "completed", job
+    assert job["metadata"]["file_type"] == "png"
+    pages = job["metadata"]["pages"]
+    assert pages == 1
+    assert job["result"]["metadata"]["ocr_pages"] == pages
+    assert "OcrBatch" in pipeline.states_entered(submitted)
+    assert "SCANNED" in _chunk_text(job) and "4711" in _chunk_text(job)
+
+
+def test_forced_ocr_runs_one_map_iteration_per_page_batch(pipeline: Pipeline) -> None:
+    pipeline.configure(OCR_BATCH_PAGES="1")
+    submitted = pipeline.submit(samples.multi_page_pdf(2), "two.pdf", ocr="force")
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "completed", job
+    assert pipeline.states_entered(submitted).count("OcrBatch") == 2
+    assert job["result"]["metadata"]["ocr_pages"] == 2
+    assert "Section 2" in _chunk_text(job)
+
+
+def _jobs_of(pipeline: Pipeline) -> list[dict]:
+    status, body = pipeline.api("GET", "/api/jobs")
+    assert status == 200, body
+    return list(body["jobs"])
+
+
+def test_file_dropped_under_uploads_starts_a_job_through_eventbridge(pipeline: Pipeline) -> None:
+    key = f"uploads/{pipeline.tenant}/dropped report.pdf"
+    pipeline.stack.client("s3").put_object(Bucket=pipeline.bucket, Key=key, Body=samples.multi_page_pdf(2))
+    pipeline.stack.wait_idle()
+
+    jobs = _jobs_of(pipeline)
+    assert len(jobs) == 1
+    submitted = Submitted(jobs[0]["id"], pipeline.execution_arn(jobs[0]["id"]))
+    job = pipeline.wait(submitted)
+    assert job["status"] == "completed", job
+    assert job["metadata"] == {"filename": "dropped report.pdf", "file_type": "pdf", "pages": 2}
+    assert job["result"]["metadata"]["chunk_count"] > 0
+    assert pipeline.record(submitted.job_id).document_key == key
+
+
+def test_dropped_upload_with_a_bad_job_type_leaves_a_failed_validation_job(pipeline: Pipeline) -> None:
+    """Uploaded with CopyObject (an ObjectCreated:Copy event): moto 5.2.1's PutObject sends its
+    notification before it stores the object's user metadata, so an inline-delivered trigger
+    would not see ``x-amz-meta-job-type``; CopyObject stores the metadata first, as AWS does."""
+    s3 = pipeline.stack.client("s3")
+    staging = f"staging/{pipeline.tenant}/odd.pdf"
+    s3.put_object(
+        Bucket=pipeline.bucket,
+        Key=staging,
+        Body=samples.multi_page_pdf(1),
+        Metadata={"job-type": "frobnicate"},
+    )
+    key = f"uploads/{pipeline.tenant}/odd.pdf"
+    s3.copy_object(Bucket=pipeline.bucket, Key=key, CopySource={"Bucket": pipeline.bucket, "Key": staging})
+    pipeline.stack.wait_idle()
+
+    jobs = _jobs_of(pipeline)
+    assert len(jobs) == 1
+    job = pipeline.get(jobs[0]["id"])
+    assert job["status"] == "failed"
+    assert job["error_code"] == "VALIDATION_ERROR"
+    assert "upload metadata is not valid" in job["error"]
+    assert job["metadata"]["filename"] == "odd.pdf"
+    sfn = pipeline.stack.client("stepfunctions")
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn=pipeline.execution_arn(jobs[0]["id"]))
+
+
+def test_input_url_is_fetched_into_storage_and_parsed(pipeline: Pipeline, httpserver) -> None:
+    """The API only accepts https input URLs; pytest-httpserver serves http. So this test writes
+    the job record as ``submit_job`` would (input_url http://127.0.0.1...), and starts its
+    execution with ``job_service.execution_input``: everything after POST /api/jobs is real.
+    Private addresses are refused unless ALLOW_PRIVATE_INPUT_URLS=true (local/tests only)."""
+    pipeline.configure(ALLOW_PRIVATE_INPUT_URLS="true")
+    httpserver.expect_request("/files/fetched.pdf").respond_with_data(
+        samples.multi_page_pdf(2), content_type="application/pdf"
+    )
+    now = utc_now()
+    record = JobRecord(
+        id=new_id(),
+        tenant_id=pipeline.tenant,
+        type="parse",
+        input_url=httpserver.url_for("/files/fetched.pdf"),
+        metadata={"filename": "fetched.pdf", "file_type": "pdf"},  # type: ignore[arg-type]
+        options={},
+        created_at=now,
+        updated_at=now,
+        expires_at=int((now + timedelta(days=1)).timestamp()),
+    )
+    job_store.create_job(record)
+    arn = pipeline.stack.start_execution(STATE_MACHINE, job_service.execution_input(record), name=record.id)
+    assert arn == pipeline.execution_arn(record.id)
+
+    job = pipeline.wait(Submitted(record.id, arn))
+    assert job["status"] == "completed", job
+    assert job["input_url"] == record.input_url
+    assert job["metadata"] == {"filename": "fetched.pdf", "file_type": "pdf", "pages": 2}
+    stored = pipeline.record(record.id)
+    assert stored.document_id and stored.document_key == (
+        f"documents/{pipeline.tenant}/{stored.document_id}/fetched.pdf"
+    )
+    assert "Section 2" in _chunk_text(job)
+
+
+def test_input_url_on_a_private_address_is_refused_without_the_local_switch(
+    pipeline: Pipeline, httpserver
+) -> None:
+    pipeline.configure(ALLOW_PRIVATE_INPUT_URLS="false")
+    now = utc_now()
+    record = JobRecord(
+        id=new_id(),
+        tenant_id=pipeline.tenant,
+        type="parse",
+        input_url=httpserver.url_for("/files/secret.pdf"),
+        created_at=now,
+        updated_at=now,
+        expires_at=int((now + timedelta(days=1)).timestamp()),
+    )
+    job_store.create_job(record)
+    arn = pipeline.stack.start_execution(STATE_MACHINE, job_service.execution_input(record), name=record.id)
+    job = pipeline.wait(Submitted(record.id, arn))
+    assert job["status"] == "failed"
+    assert job["error_code"] == "VALIDATION_ERROR"
+    assert "not a public address" in job["error"]
+    assert len(httpserver.log) == 0
