@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from .server import _pairs, find_template
+from .server import _pairs, find_template, local_parameters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         stack = EmulatedStack(
             args.template or find_template(),
-            parameters=_pairs(args.parameter_overrides, "--parameter-overrides"),
+            parameters=local_parameters(_pairs(args.parameter_overrides, "--parameter-overrides")),
             env_overrides=_pairs(args.env, "--env"),
         ).deploy()
         try:

@@ -249,6 +249,27 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+#: Template parameters the local runtime takes from the environment, and their local defaults:
+#: OCR runs on Tesseract and vectorizing stays off unless PINECONE_API_KEY and
+#: PINECONE_INDEX_HOST are set (OCR_ENGINE=textract runs the Textract path against moto).
+LOCAL_PARAMETERS_FROM_ENV = {
+    "OcrEngine": ("OCR_ENGINE", "tesseract"),
+    "PineconeIndexHost": ("PINECONE_INDEX_HOST", ""),
+    "EmbedDimension": ("EMBED_DIMENSION", None),
+}
+
+
+def local_parameters(explicit: dict[str, str]) -> dict[str, str]:
+    """Template parameter overrides for the local runtime: explicit ones win over the environment."""
+    parameters: dict[str, str] = {}
+    for name, (variable, default) in LOCAL_PARAMETERS_FROM_ENV.items():
+        value = os.environ.get(variable) or default
+        if value is not None:
+            parameters[name] = value
+    parameters.update(explicit)
+    return parameters
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Run docjobs locally: template.yaml on moto, in one process."
@@ -280,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         args.template or find_template(),
         port=args.port,
         moto_port=args.moto_port,
-        parameters=_pairs(args.parameter_overrides, "--parameter-overrides"),
+        parameters=local_parameters(_pairs(args.parameter_overrides, "--parameter-overrides")),
         env=_pairs(args.env, "--env"),
         throttling=not args.no_throttle,
         access_log=not args.quiet,
