@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from docjobs import aws_clients, job_store, storage
 from docjobs.api.schemas import JobDetail, JobListResponse, JobSummary, SubmitJobRequest
-from docjobs.errors import DocjobsError, InputValidationError, NotFoundError
+from docjobs.errors import ConflictError, DocjobsError, InputValidationError, NotFoundError
 from docjobs.job_options import validate_options
 from docjobs.job_store import JobAlreadyTerminalError
 from docjobs.models import (
@@ -190,7 +190,7 @@ def cancel_job(tenant_id: str, job_id: str) -> JobRecord:
     try:
         job = job_store.update_job(tenant_id, job_id, cancel)
     except JobAlreadyTerminalError as exc:
-        raise job_store.ConflictError(
+        raise ConflictError(
             f"job {job_id} is {exc.status}: only queued, processing or retrying jobs can be cancelled"
         ) from exc
     stop_execution(execution_arn_for(job.id), "cancelled through the API")
@@ -211,6 +211,10 @@ def stop_execution(execution_arn: str, cause: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
             logger.warning("could not stop the execution", extra={"execution_arn": execution_arn})
+    except BotoCoreError:
+        # Best effort: the job is already cancelled, so every later stage write fails and the
+        # execution ends without effect. A cancel that took must not answer 500 (a retry is a 409).
+        logger.warning("could not reach Step Functions to stop the execution", exc_info=True)
 
 
 def create_document_upload(tenant_id: str, filename: str, content_type: str | None) -> dict[str, str]:
