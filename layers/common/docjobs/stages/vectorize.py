@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from docjobs import storage
 from docjobs.stages.chunk import CHUNKS
-from docjobs.stages.progress import StageInput, begin_stage, report_progress
+from docjobs.stages.progress import StageInput, begin_stage, read_job, report_progress
+
+if TYPE_CHECKING:
+    from docjobs.chunking import Chunk
+
+
+def _until_cancelled(stage_input: StageInput, chunks: Iterable[Chunk], batch_size: int) -> Iterator[Chunk]:
+    """``chunks``, re-reading the job before each embed batch: a job cancelled meanwhile stops
+    the stage (``JobCancelledError``) before more of its vectors reach the tenant's index."""
+    for i, chunk in enumerate(chunks):
+        if i % batch_size == 0:
+            read_job(stage_input)
+        yield chunk
 
 
 def run(stage_input: StageInput) -> dict[str, Any]:
@@ -20,7 +33,7 @@ def run(stage_input: StageInput) -> dict[str, Any]:
         for row in storage.iter_jsonl(storage.work_key(job.tenant_id, job.id, CHUNKS))
     )
     result = vectorize_chunks(
-        chunks,
+        _until_cancelled(stage_input, chunks, max(1, settings.embed_batch_size)),
         tenant_id=job.tenant_id,
         job_id=job.id,
         document_id=job.document_id or job.id,
