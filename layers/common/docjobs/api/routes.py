@@ -6,7 +6,7 @@ router; tests/unit/test_api_contract.py checks the two agree.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -29,6 +29,13 @@ _ERRORS = {
     401: {"description": "UNAUTHORIZED", "content": {"application/json": {"model": ErrorResponse}}},
 }
 _NOT_FOUND = {404: {"description": "NOT_FOUND", "content": {"application/json": {"model": ErrorResponse}}}}
+
+
+def _ok(status: int, description: str, model: type) -> dict[int, Any]:
+    """The success response (Powertools documents only ``responses`` once any are given)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
 _CONFLICT = {409: {"description": "CONFLICT", "content": {"application/json": {"model": ErrorResponse}}}}
 
 documents_router = Router()
@@ -41,20 +48,32 @@ ALL_ROUTERS = (documents_router, submit_job_router, list_jobs_router, get_job_ro
 
 
 @documents_router.post(
-    "/api/documents", status_code=201, summary="Create an upload URL for a document", responses=_ERRORS
+    "/api/documents",
+    status_code=201,
+    summary="Create an upload URL for a document",
+    responses={**_ok(201, "the upload URL", CreateDocumentResponse), **_ERRORS},
 )
 def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
     upload = job_service.create_document_upload(tenant_of(documents_router), body.filename, body.content_type)
     return CreateDocumentResponse(**upload)
 
 
-@submit_job_router.post("/api/jobs", status_code=202, summary="Submit a job", responses=_ERRORS)
+@submit_job_router.post(
+    "/api/jobs",
+    status_code=202,
+    summary="Submit a job",
+    responses={**_ok(202, "the queued job", JobDetail), **_ERRORS},
+)
 def submit_job(body: SubmitJobRequest) -> JobDetail:
     job = job_service.submit_job(tenant_of(submit_job_router), body)
     return job_service.job_detail(job)
 
 
-@list_jobs_router.get("/api/jobs", summary="List jobs, newest first", responses=_ERRORS)
+@list_jobs_router.get(
+    "/api/jobs",
+    summary="List jobs, newest first",
+    responses={**_ok(200, "one page of jobs", JobListResponse), **_ERRORS},
+)
 def list_jobs(
     status: Annotated[JobStatus | None, Query(description="Filter by status")] = None,
     type: Annotated[JobType | None, Query(description="Filter by job type")] = None,
@@ -74,7 +93,11 @@ def list_jobs(
     )
 
 
-@get_job_router.get("/api/jobs/<id>", summary="Get a job", responses={**_ERRORS, **_NOT_FOUND})
+@get_job_router.get(
+    "/api/jobs/<id>",
+    summary="Get a job",
+    responses={**_ok(200, "the job", JobDetail), **_ERRORS, **_NOT_FOUND},
+)
 def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
     return job_service.get_job(tenant_of(get_job_router), id)
 
@@ -82,7 +105,7 @@ def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
 @cancel_job_router.delete(
     "/api/jobs/<id>",
     summary="Cancel a queued, processing or retrying job",
-    responses={**_ERRORS, **_NOT_FOUND, **_CONFLICT},
+    responses={**_ok(200, "the job is cancelled", CancelJobResponse), **_ERRORS, **_NOT_FOUND, **_CONFLICT},
 )
 def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:
     job = job_service.cancel_job(tenant_of(cancel_job_router), id)
