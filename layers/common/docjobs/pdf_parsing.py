@@ -18,7 +18,7 @@ import os
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -448,8 +448,11 @@ class FontProfile:
         return min(larger + 1, 6)
 
 
-def font_profile_from_blocks(pages_blocks: Sequence[Sequence[dict[str, Any]]]) -> FontProfile:
-    """Compute a :class:`FontProfile` from pages' ``get_text("dict")`` blocks."""
+def font_profile_from_blocks(pages_blocks: Iterable[Sequence[dict[str, Any]]]) -> FontProfile:
+    """Compute a :class:`FontProfile` from pages' ``get_text("dict")`` blocks.
+
+    ``pages_blocks`` may be a generator: only one page's blocks need to be in memory.
+    """
     weights: Counter[float] = Counter()
     for blocks in pages_blocks:
         for block in blocks:
@@ -477,14 +480,17 @@ def _sample_font_profile(doc: pymupdf.Document) -> FontProfile:
     else:
         step = count / _BODY_SAMPLE_PAGES
         indexes = sorted({int(i * step) for i in range(_BODY_SAMPLE_PAGES)})
-    sample: list[list[dict[str, Any]]] = []
-    for index in indexes:
-        try:
-            page = doc.load_page(index)
-            sample.append(page.get_text("dict", flags=_dict_flags())["blocks"])
-        except Exception:  # noqa: BLE001,S112 - a bad page must not break the estimate
-            continue
-    return font_profile_from_blocks(sample)
+
+    def sampled_blocks() -> Iterator[list[dict[str, Any]]]:
+        for index in indexes:
+            try:
+                page = doc.load_page(index)
+                blocks = page.get_text("dict", flags=_dict_flags())["blocks"]
+            except Exception:  # noqa: BLE001,S112 - a bad page must not break the estimate
+                continue
+            yield blocks
+
+    return font_profile_from_blocks(sampled_blocks())
 
 
 _WS = re.compile(r"\s+")
@@ -494,8 +500,15 @@ def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip().casefold()
 
 
-def _meaningful_chars(text: str) -> int:
-    return sum(1 for ch in text if ch.isalnum())
+def _has_meaningful_text(text: str, minimum: int) -> bool:
+    """At least ``minimum`` letters or digits (stops counting as soon as there are enough)."""
+    found = 0
+    for ch in text:
+        if ch.isalnum():
+            found += 1
+            if found >= minimum:
+                return True
+    return False
 
 
 def _line_text(line: dict[str, Any]) -> str:
@@ -568,7 +581,7 @@ def _find_tables(page: pymupdf.Page) -> list[_Table]:
 
 
 def _needs_ocr(page: pymupdf.Page, text: str) -> bool:
-    if _meaningful_chars(text) >= _MIN_TEXT_CHARS:
+    if _has_meaningful_text(text, _MIN_TEXT_CHARS):
         return False
     area = abs(page.rect) or 1.0
     covered = 0.0

@@ -10,11 +10,10 @@ from docjobs import aws_clients, storage
 from docjobs.job_options import ParseOptions
 from docjobs.models import DocumentMetadata
 from docjobs.settings import get_settings
-from docjobs.stages.progress import StageInput, begin_stage, report_progress
+from docjobs.stages.progress import StageInput, ThrottledProgress, begin_stage, report_progress
 
 PAGES = "pages.jsonl"
 DOCUMENT = "document.json"
-_PROGRESS_STEPS = 10
 
 
 def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
@@ -37,14 +36,13 @@ def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
                 0.0,
                 metadata=DocumentMetadata(filename=filename, file_type=metadata.file_type, pages=total),
             )
-            step = max(1, total // _PROGRESS_STEPS)
+            progress = ThrottledProgress(stage_input, "parsing")
             for page in iter_pages(doc, detect_tables=options.detect_tables):
                 wants_ocr = options.ocr == "force" or (options.ocr == "auto" and page.needs_ocr)
                 if wants_ocr:
                     ocr_pages.append(page.page)
                 pages_out.write(page.model_dump_json().encode() + b"\n")
-                if page.page % step == 0 and page.page < total:
-                    report_progress(stage_input, "parsing", page.page / total)
+                progress.update(page.page / total)
         pages_out.seek(0)
         s3.upload_fileobj(pages_out, storage.bucket(), storage.work_key(job.tenant_id, job.id, PAGES))
     storage.put_json(storage.work_key(job.tenant_id, job.id, DOCUMENT), metadata.model_dump(mode="json"))

@@ -7,6 +7,7 @@ without writing, and the state machine ends quietly (``JobCancelled``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,6 +99,23 @@ def report_progress(stage_input: StageInput, stage: Stage, fraction: float, **fi
         return job
 
     return _write(stage_input.tenant_id, stage_input.job_id, change)
+
+
+class ThrottledProgress:
+    """Progress within a long stage, written at most once per ``min_interval`` seconds.
+
+    Clients poll every couple of seconds; writing more often only costs DynamoDB writes.
+    """
+
+    def __init__(self, stage_input: StageInput, stage: Stage, min_interval: float = 2.0) -> None:
+        self.stage_input, self.stage, self.min_interval = stage_input, stage, min_interval
+        self._last = time.monotonic()
+
+    def update(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.min_interval:
+            report_progress(self.stage_input, self.stage, fraction)
+            self._last = now
 
 
 def read_job(stage_input: StageInput) -> JobRecord:
