@@ -75,11 +75,11 @@ build: $(STAMP)
 	PATH="$$(dirname $(PY312)):$$PATH" .venv-sam/bin/sam build --template template.yaml
 
 sizes: build
-	@$(BIN)/python bench/package_sizes.py
+	@$(BIN)/python -m bench.package_sizes
 
 bench: setup
-	$(BIN)/python bench/parse_overhead.py
-	$(BIN)/python bench/api_load.py
+	$(BIN)/python -m bench.parse_overhead
+	$(BIN)/python -m bench.api_load
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

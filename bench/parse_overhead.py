@@ -9,7 +9,7 @@
    peak (tracemalloc) and the process's resident-set growth (VmHWM of the fresh process, includes
    MuPDF's C heap). Target: 1,000 pages <= 1.5 x the 10-page figure.
 
-Prints figures only; asserts nothing. Run: ``.venv/bin/python bench/parse_overhead.py``
+Prints figures only; asserts nothing. Run from the project root: ``.venv/bin/python -m bench.parse_overhead``
 (``--pages 200 --runs 3``).
 """
 
@@ -28,8 +28,6 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.sample_documents
-sys.path.insert(0, str(ROOT / "local"))  # docjobs_local (also installed in the dev venv)
 
 
 def _document(pages: int) -> bytes:
@@ -174,7 +172,7 @@ def memory(pages: int) -> dict[str, int]:
         source.write(_document(pages))
         source.flush()
         out = subprocess.run(
-            [sys.executable, __file__, "--memory-child", source.name],
+            [sys.executable, "-m", "bench.parse_overhead", "--memory-child", source.name],
             check=True,
             capture_output=True,
             text=True,
