@@ -81,16 +81,23 @@ class JobCancelledError(DocjobsError):
     http_status = 409
 
 
-def error_code_for_error_type(error_type: str) -> str:
-    """Map a Lambda/Step Functions ``errorType`` to the spec's error code.
+#: The error codes a failed job can carry (the spec's list). API-only codes such as
+#: NOT_FOUND or CONFLICT never describe a job: a stage that raises one failed internally.
+JOB_ERROR_CODES = frozenset(
+    {"TIMEOUT", "OCR_ERROR", "PARSE_ERROR", "VALIDATION_ERROR", "QUOTA_EXCEEDED", "INTERNAL_ERROR"}
+)
 
-    ``States.Timeout`` and ``States.HeartbeatTimeout`` are TIMEOUT; our own classes
-    map to their ``error_code``; anything else is INTERNAL_ERROR.
+
+def error_code_for_error_type(error_type: str) -> str:
+    """Map a Lambda/Step Functions ``errorType`` to a job's error code.
+
+    ``States.Timeout`` and ``States.HeartbeatTimeout`` are TIMEOUT; our own classes map to
+    their ``error_code`` when it is a job error code; anything else is INTERNAL_ERROR.
     """
     if error_type in {"States.Timeout", "States.HeartbeatTimeout"}:
         return JobTimeoutError.error_code
     for cls in _all_subclasses(DocjobsError):
-        if cls.__name__ == error_type:
+        if cls.__name__ == error_type and cls.error_code in JOB_ERROR_CODES:
             return cls.error_code
     return DocjobsError.error_code
 

@@ -9,13 +9,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from docjobs import aws_clients, job_store, storage
-from docjobs.api.schemas import JobDetail, JobListResponse, JobSummary, SubmitJobRequest
-from docjobs.errors import ConflictError, DocjobsError, InputValidationError, NotFoundError
+from docjobs.api.schemas import JobDetail, JobListResponse, JobSummary, SubmitJobRequest, SubmittedJob
+from docjobs.errors import JOB_ERROR_CODES, ConflictError, DocjobsError, InputValidationError, NotFoundError
 from docjobs.job_options import validate_options
 from docjobs.job_store import JobAlreadyTerminalError
 from docjobs.models import (
     ENABLED_JOB_TYPES,
-    ErrorCode,
     JobRecord,
     format_timestamp,
     new_id,
@@ -23,8 +22,7 @@ from docjobs.models import (
 )
 from docjobs.observability import logger
 from docjobs.settings import get_settings
-
-SPEC_ERROR_CODES: frozenset[str] = frozenset(ErrorCode.__args__)  # type: ignore[attr-defined]
+from docjobs.webhooks import new_webhook_secret
 
 
 def _filename_of(key: str) -> str:
@@ -67,6 +65,7 @@ def submit_job(tenant_id: str, request: SubmitJobRequest, *, document_key: str |
         metadata={"filename": filename, "file_type": _file_type_of(filename or "")},  # type: ignore[arg-type]
         options=options,
         webhook_url=str(request.webhook_url) if request.webhook_url else None,
+        webhook_secret=new_webhook_secret() if request.webhook_url else None,
         client_metadata=request.metadata,
         created_at=now,
         updated_at=now,
@@ -120,9 +119,14 @@ def job_summary(job: JobRecord) -> JobSummary:
     return JobSummary.model_validate(job.model_dump(mode="json", include=set(JobSummary.model_fields)))
 
 
+def submitted_job(job: JobRecord) -> SubmittedJob:
+    """The job as ``POST /api/jobs`` answers it: with its webhook secret, the only time it is shown."""
+    return SubmittedJob.model_validate({**job_detail(job).model_dump(), "webhook_secret": job.webhook_secret})
+
+
 def job_detail(job: JobRecord) -> JobDetail:
     data = job.model_dump(mode="json", include=set(JobDetail.model_fields) - {"result"})
-    if data.get("error_code") is not None and data["error_code"] not in SPEC_ERROR_CODES:
+    if data.get("error_code") is not None and data["error_code"] not in JOB_ERROR_CODES:
         # The API shows only the spec's codes; anything else a stage recorded is internal.
         data["error_code"] = "INTERNAL_ERROR"
     result: dict[str, Any] | None = None

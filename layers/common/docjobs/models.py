@@ -86,6 +86,7 @@ class JobRecord(BaseModel):
     metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
     options: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = None
+    webhook_secret: str | None = Field(default=None, description="signs this job's webhook deliveries")
     client_metadata: dict[str, Any] = Field(default_factory=dict)
     result: ResultPointer | None = None
     error: str | None = None

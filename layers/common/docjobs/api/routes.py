@@ -21,6 +21,7 @@ from docjobs.api.schemas import (
     JobDetail,
     JobListResponse,
     SubmitJobRequest,
+    SubmittedJob,
 )
 from docjobs.models import JobStatus, JobType
 
@@ -62,11 +63,11 @@ def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
     "/api/jobs",
     status_code=202,
     summary="Submit a job",
-    responses={**_ok(202, "the queued job", JobDetail), **_ERRORS},
+    responses={**_ok(202, "the queued job", SubmittedJob), **_ERRORS},
 )
-def submit_job(body: SubmitJobRequest) -> JobDetail:
+def submit_job(body: SubmitJobRequest) -> SubmittedJob:
     job = job_service.submit_job(tenant_of(submit_job_router), body)
-    return job_service.job_detail(job)
+    return job_service.submitted_job(job)
 
 
 @list_jobs_router.get(

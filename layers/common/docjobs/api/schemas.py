@@ -129,6 +129,15 @@ class JobDetail(JobSummary):
     retry_count: int = 0
 
 
+class SubmittedJob(JobDetail):
+    """The ``POST /api/jobs`` answer: the job, plus its webhook signing secret (shown only here)."""
+
+    webhook_secret: str | None = Field(
+        default=None,
+        description="HMAC-SHA256 key of this job's webhook signatures (X-Docjobs-Signature); shown once",
+    )
+
+
 class JobListResponse(BaseModel):
     jobs: list[JobSummary]
     total: int

@@ -84,4 +84,12 @@ def reconcile_execution_end(detail: dict[str, Any]) -> dict[str, Any]:
         final = fail_job(tenant_id, job_id, message, code)
     else:  # SUCCEEDED: the Finish stage completed the job, unless something went wrong
         final = fail_job(tenant_id, job_id, "the pipeline ended without completing the job", "INTERNAL_ERROR")
+    deliver_webhook(tenant_id, job_id)
     return {"action": "reconciled", "status": final}
+
+
+def deliver_webhook(tenant_id: str, job_id: str) -> None:
+    """Notify the job's webhook that it ended (a no-op for jobs without one)."""
+    from docjobs.webhooks import deliver_job_webhook
+
+    deliver_job_webhook(job_store.get_job(tenant_id, job_id))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -15,29 +13,16 @@ from docjobs.errors import InputValidationError, TransientError
 from docjobs.models import new_id
 from docjobs.settings import get_settings
 from docjobs.stages.progress import StageInput, begin_stage, report_progress
+from docjobs.url_safety import check_public_host
 
 _CHUNK = 1024 * 1024
-
-
-def _check_public_host(host: str) -> None:
-    """Refuse URLs that resolve to private, loopback or link-local addresses (SSRF)."""
-    if get_settings().allow_private_input_urls:
-        return
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror as exc:
-        raise InputValidationError(f"input URL host '{host}' does not resolve") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise InputValidationError(f"input URL host '{host}' is not a public address")
 
 
 def fetch_input(url: str, key: str) -> int:
     """Stream ``url`` into S3 at ``key`` with the size limit and timeout; returns the size."""
     settings = get_settings()
     parsed = urlparse(url)
-    _check_public_host(parsed.hostname or "")
+    check_public_host(parsed.hostname or "", what="input URL")
     request = urllib.request.Request(url, headers={"User-Agent": "docjobs/1.0"})  # noqa: S310
     try:
         with (

@@ -1,0 +1,95 @@
+"""Webhooks end to end: submitted with ``webhook_url``, the job's end is POSTed there, signed.
+
+The receiver is a local HTTPS server (pytest-httpserver with a certificate from a throwaway CA
+made by trustme, trusted through SSL_CERT_FILE), so the real https-only path runs.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Iterator
+
+import pytest
+import trustme
+from docjobs import webhooks
+from pytest_httpserver import HTTPServer
+
+from tests.integration.conftest import Pipeline, Submitted
+from tests.sample_documents import encrypted_pdf, multi_page_pdf
+
+
+@pytest.fixture
+def https_receiver(tmp_path, pipeline: Pipeline) -> Iterator[HTTPServer]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    pipeline.configure(SSL_CERT_FILE=str(ca_file), ALLOW_PRIVATE_INPUT_URLS="true")
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+def _submit_with_webhook(pipeline: Pipeline, data: bytes, url: str) -> tuple[Submitted, str]:
+    document_id = pipeline.upload_document(data, "report.pdf")
+    status, body = pipeline.api(
+        "POST", "/api/jobs", {"type": "parse", "document_id": document_id, "webhook_url": url}
+    )
+    assert status == 202, body
+    assert body["webhook_secret"].startswith("whsec_")
+    return Submitted(body["id"], pipeline.execution_arn(body["id"])), body["webhook_secret"]
+
+
+def test_completed_job_is_posted_to_its_webhook_signed_with_its_secret(
+    pipeline: Pipeline, https_receiver: HTTPServer
+) -> None:
+    https_receiver.expect_request("/hooks/docjobs", method="POST").respond_with_data("ok")
+    submitted, secret = _submit_with_webhook(
+        pipeline, multi_page_pdf(), https_receiver.url_for("/hooks/docjobs")
+    )
+
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "completed"
+    assert "webhook_secret" not in job  # shown once, at submission
+    (request, _response) = https_receiver.log[0]
+    body = request.get_data()
+    assert webhooks.verify(secret, request.headers[webhooks.SIGNATURE_HEADER], body)
+    payload = json.loads(body)
+    assert payload["event"] == "job.completed"
+    assert payload["job"]["id"] == submitted.job_id
+    assert payload["job"]["progress"] == 100
+    assert request.headers["X-Docjobs-Delivery"] == f"{submitted.job_id}:completed"
+
+
+def test_failed_job_webhook_carries_error_code(pipeline: Pipeline, https_receiver: HTTPServer) -> None:
+    https_receiver.expect_request("/h", method="POST").respond_with_data("ok")
+    submitted, _ = _submit_with_webhook(pipeline, encrypted_pdf(), https_receiver.url_for("/h"))
+
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "failed"
+    payload = json.loads(https_receiver.log[0][0].get_data())
+    assert payload["event"] == "job.failed"
+    assert payload["job"]["error_code"] == "PARSE_ERROR"
+    assert "encrypted" in payload["job"]["error"]
+
+
+def test_http_webhook_url_is_refused_at_submission(pipeline: Pipeline) -> None:
+    document_id = pipeline.upload_document(multi_page_pdf(), "report.pdf")
+    status, body = pipeline.api(
+        "POST",
+        "/api/jobs",
+        {"type": "parse", "document_id": document_id, "webhook_url": "http://example.com/h"},
+    )
+    assert status == 400
+    assert body["error_code"] == "VALIDATION_ERROR"
+    assert "webhook_url must be an https:// URL" in body["error"]

@@ -1,0 +1,122 @@
+"""Webhook signing and delivery (to a local HTTP server standing in for the client's endpoint)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from docjobs import webhooks
+from docjobs.errors import TransientError
+from docjobs.models import JobRecord, utc_now
+from docjobs.settings import get_settings
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+
+@pytest.fixture
+def allow_local_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBS_TABLE_NAME", "jobs")
+    monkeypatch.setenv("DOCUMENTS_BUCKET_NAME", "docs")
+    monkeypatch.setenv("ALLOW_PRIVATE_INPUT_URLS", "true")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _ended_job(url: str, status: str = "completed") -> JobRecord:
+    now = utc_now()
+    return JobRecord(
+        id="01a2227b-9442-7ff6-8066-e45e272b1c4a",
+        tenant_id="acme",
+        type="parse",
+        status=status,
+        progress=100 if status == "completed" else 40,
+        webhook_url=url,
+        webhook_secret=webhooks.new_webhook_secret(),
+        error="OCR failed: no engine" if status == "failed" else None,
+        error_code="OCR_ERROR" if status == "failed" else None,
+        client_metadata={"ref": "po-7"},
+        created_at=now,
+        updated_at=now,
+        completed_at=now,
+        expires_at=int(time.time()) + 86400,
+    )
+
+
+def test_signature_verifies_and_rejects_tampering() -> None:
+    body = b'{"event":"job.completed"}'
+    header = webhooks.sign("whsec_x", 1_700_000_000, body)
+    assert webhooks.verify("whsec_x", header, body, now=1_700_000_010)
+    assert not webhooks.verify("whsec_x", header, body + b" ", now=1_700_000_010)
+    assert not webhooks.verify("whsec_other", header, body, now=1_700_000_010)
+
+
+def test_signature_older_than_tolerance_is_rejected() -> None:
+    body = b"{}"
+    header = webhooks.sign("whsec_x", 1_700_000_000, body)
+    assert not webhooks.verify("whsec_x", header, body, now=1_700_000_000 + 301)
+    assert not webhooks.verify("whsec_x", "garbage", body)
+
+
+def test_completed_job_is_posted_signed_with_its_secret(
+    httpserver: HTTPServer, allow_local_urls: None
+) -> None:
+    received: list[Request] = []
+
+    def record(request: Request) -> Response:
+        received.append(request)
+        return Response("ok")
+
+    httpserver.expect_request("/hooks/jobs", method="POST").respond_with_handler(record)
+    job = _ended_job(httpserver.url_for("/hooks/jobs"))
+
+    assert webhooks.deliver_job_webhook(job) is True
+
+    (request,) = received
+    body = request.get_data()
+    assert webhooks.verify(job.webhook_secret or "", request.headers[webhooks.SIGNATURE_HEADER], body)
+    assert request.headers["X-Docjobs-Event"] == "job.completed"
+    assert request.headers["X-Docjobs-Delivery"] == f"{job.id}:completed"
+    payload = json.loads(body)
+    assert payload["event"] == "job.completed"
+    assert payload["job"]["id"] == job.id
+    assert payload["job"]["status"] == "completed"
+    assert payload["job"]["client_metadata"] == {"ref": "po-7"}
+
+
+def test_failed_job_payload_carries_error_and_code(httpserver: HTTPServer, allow_local_urls: None) -> None:
+    httpserver.expect_request("/h", method="POST").respond_with_data("ok")
+    job = _ended_job(httpserver.url_for("/h"), status="failed")
+    webhooks.deliver_job_webhook(job)
+    payload = json.loads(httpserver.log[0][0].get_data())
+    assert payload["event"] == "job.failed"
+    assert payload["job"]["error_code"] == "OCR_ERROR"
+    assert payload["job"]["error"] == "OCR failed: no engine"
+
+
+def test_endpoint_answering_500_raises_transient_error_for_retry(
+    httpserver: HTTPServer, allow_local_urls: None
+) -> None:
+    httpserver.expect_request("/h", method="POST").respond_with_data("busy", status=503)
+    with pytest.raises(TransientError, match="HTTP 503"):
+        webhooks.deliver_job_webhook(_ended_job(httpserver.url_for("/h")))
+
+
+def test_job_without_webhook_or_not_ended_is_not_delivered(allow_local_urls: None) -> None:
+    job = _ended_job("https://example.invalid/h")
+    job.webhook_url = None
+    assert webhooks.deliver_job_webhook(job) is False
+    running = _ended_job("https://example.invalid/h", status="processing")
+    assert webhooks.deliver_job_webhook(running) is False
+
+
+def test_webhook_to_private_address_is_not_delivered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBS_TABLE_NAME", "jobs")
+    monkeypatch.setenv("DOCUMENTS_BUCKET_NAME", "docs")
+    monkeypatch.delenv("ALLOW_PRIVATE_INPUT_URLS", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert webhooks.deliver_job_webhook(_ended_job("https://127.0.0.1:9/h")) is False
+    finally:
+        get_settings.cache_clear()
