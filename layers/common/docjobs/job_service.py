@@ -62,7 +62,7 @@ def submit_job(tenant_id: str, request: SubmitJobRequest, *, document_key: str |
         document_id=request.document_id,
         input_url=str(request.input) if request.input else None,
         document_key=document_key,
-        metadata={"filename": filename, "file_type": _file_type_of(filename or "")},  # type: ignore[arg-type]
+        metadata={"filename": filename, "file_type": _file_type_of(filename or "")},
         options=options,
         webhook_url=str(request.webhook_url) if request.webhook_url else None,
         webhook_secret=new_webhook_secret() if request.webhook_url else None,

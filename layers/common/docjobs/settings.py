@@ -41,4 +41,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process (validated once; ``get_settings.cache_clear()`` re-reads)."""
-    return Settings()  # type: ignore[call-arg]
+    return Settings()

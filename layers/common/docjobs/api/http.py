@@ -7,17 +7,18 @@ Every API error has the shape ``{"error": "<what was wrong>", "error_code": "<CO
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from docjobs.errors import DocjobsError, InputValidationError, UnauthorizedError
 from docjobs.observability import logger
 
 
-def error_response(status: int, error_code: str, message: str, details: Any = None) -> Response:
+def error_response(status: int, error_code: str, message: str, details: Any = None) -> Response[Any]:
     body: dict[str, Any] = {"error": message, "error_code": error_code}
     if details:
         body["details"] = details
@@ -40,24 +41,24 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
         app.include_router(router)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid_request(exc: RequestValidationError) -> Response:
+    def _invalid_request(exc: RequestValidationError) -> Response[Any]:
         message, described = _describe_validation_errors(list(exc.errors()))
         return error_response(400, InputValidationError.error_code, message, {"errors": described})
 
     @app.exception_handler(DocjobsError)
-    def _domain_error(exc: DocjobsError) -> Response:
+    def _domain_error(exc: DocjobsError) -> Response[Any]:
         if exc.http_status >= 500:
             logger.exception("request failed", extra={"error_code": exc.error_code})
         return error_response(exc.http_status, exc.error_code, exc.message, exc.details)
 
     @app.not_found
-    def _no_route(exc: Exception) -> Response:
+    def _no_route(exc: Exception) -> Response[Any]:
         return error_response(
             404, "NOT_FOUND", f"no route for {app.current_event.http_method} {app.current_event.path}"
         )
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[Any]:
         logger.exception("unexpected error")
         return error_response(500, "INTERNAL_ERROR", "internal error; the request id is in the logs")
 
@@ -66,7 +67,8 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
 
 def tenant_of(app: APIGatewayRestResolver | Router) -> str:
     """The tenant the Lambda authorizer attached to this request."""
-    authorizer = app.current_event.request_context.authorizer.raw_event or {}
+    event = cast(APIGatewayProxyEvent, app.current_event)
+    authorizer = event.request_context.authorizer.raw_event or {}
     tenant = authorizer.get("tenant_id") if isinstance(authorizer, dict) else None
     if not tenant:
         raise UnauthorizedError("the request carries no tenant: is the authorizer attached to this route?")

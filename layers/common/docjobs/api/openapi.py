@@ -53,7 +53,7 @@ def build_openapi_resolver() -> APIGatewayRestResolver:
         return openapi_document()
 
     @app.get("/api/docs")
-    def swagger_ui() -> Response:
+    def swagger_ui() -> Response[Any]:
         stage = app.current_event.request_context.stage
         prefix = "" if stage in (None, "", "$default") else f"/{stage}"
         host = app.current_event.headers.get("Host", "")

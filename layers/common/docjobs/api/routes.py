@@ -25,11 +25,13 @@ from docjobs.api.schemas import (
 )
 from docjobs.models import JobStatus, JobType
 
-_ERRORS = {
-    400: {"description": "VALIDATION_ERROR", "content": {"application/json": {"model": ErrorResponse}}},
-    401: {"description": "UNAUTHORIZED", "content": {"application/json": {"model": ErrorResponse}}},
-}
-_NOT_FOUND = {404: {"description": "NOT_FOUND", "content": {"application/json": {"model": ErrorResponse}}}}
+
+def _error(status: int, code: str) -> dict[int, Any]:
+    return {status: {"description": code, "content": {"application/json": {"model": ErrorResponse}}}}
+
+
+_ERRORS = {**_error(400, "VALIDATION_ERROR"), **_error(401, "UNAUTHORIZED")}
+_NOT_FOUND = _error(404, "NOT_FOUND")
 
 
 def _ok(status: int, description: str, model: type) -> dict[int, Any]:
@@ -37,7 +39,7 @@ def _ok(status: int, description: str, model: type) -> dict[int, Any]:
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
-_CONFLICT = {409: {"description": "CONFLICT", "content": {"application/json": {"model": ErrorResponse}}}}
+_CONFLICT = _error(409, "CONFLICT")
 
 documents_router = Router()
 submit_job_router = Router()

@@ -39,7 +39,7 @@ def start_job_for_upload(bucket: str, key: str) -> dict[str, Any]:
     job_type = meta.get("job-type", "parse")
     try:
         options = json.loads(meta["job-options"]) if meta.get("job-options") else {}
-        request = SubmitJobRequest(type=job_type, document_id=new_id(), options=options)  # type: ignore[arg-type]
+        request = SubmitJobRequest(type=job_type, document_id=new_id(), options=options)
         job = job_service.submit_job(tenant_id, request, document_key=key)
     except (InputValidationError, ValidationError, json.JSONDecodeError) as exc:
         message = (
@@ -55,13 +55,13 @@ def _record_rejected_upload(tenant_id: str, key: str, job_type: str, message: st
     job = JobRecord(
         id=new_id(),
         tenant_id=tenant_id,
-        type=job_type if job_type in JOB_TYPES else "parse",  # type: ignore[arg-type]
+        type=job_type if job_type in JOB_TYPES else "parse",
         status="failed",
         error=message,
         error_code="VALIDATION_ERROR",
         completed_at=now,
         document_key=key,
-        metadata={"filename": key.rsplit("/", 1)[-1]},  # type: ignore[arg-type]
+        metadata={"filename": key.rsplit("/", 1)[-1]},
         created_at=now,
         updated_at=now,
         expires_at=int((now + timedelta(days=get_settings().job_ttl_days)).timestamp()),
