@@ -43,6 +43,11 @@ Three patches, installed once per process by ``install()`` and idempotent:
    an ``RLock`` and the copy fails (``TypeError: cannot pickle '_thread.RLock' object``).
    ``Execution.__deepcopy__`` returning the execution itself (executions are shared, never
    copied) fixes it.
+
+6. **StopExecution right after StartExecution.** moto's ``ExecutionWorker.stop`` calls
+   ``self.env.set_stop`` but ``env`` is only created once the worker thread runs, so a stop
+   in between raises ``AttributeError`` (a cancel right after a submit would answer 500).
+   The wrapper waits briefly for the environment before stopping, as AWS accepts the stop.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import datetime
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -333,3 +339,18 @@ def _patch_stepfunctions() -> None:
             _status_event(execution.exec_arn).set()
 
     BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_stop = ExecutionWorker.stop
+
+    def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+        deadline = time.monotonic() + 5.0
+        while getattr(self, "env", None) is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if getattr(self, "env", None) is None:
+            LOG.warning("execution worker never started; stop ignored")
+            return
+        original_stop(self, stop_date, error, cause)
+
+    ExecutionWorker.stop = stop  # type: ignore[method-assign]
