@@ -211,7 +211,7 @@ def test_execution_stopped_outside_any_task_leaves_the_job_cancelled_not_process
 
     monkeypatch.setattr(TextractBackend, "JOB_STATUS", "IN_PROGRESS")
     pipeline.configure(OCR_ENGINE="textract", TEXTRACT_POLL_SECONDS="20")
-    submitted = pipeline.submit(samples.image_only_pdf(), "scan.pdf")
+    submitted = pipeline.submit(samples.mixed_pdf(), "scan.pdf")
     pipeline.wait_for_state(submitted, "TextractWait")
     assert pipeline.record(submitted.job_id).status == "processing"
 

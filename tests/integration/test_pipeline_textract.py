@@ -101,7 +101,7 @@ def test_failed_textract_job_fails_the_job_with_ocr_error_and_textracts_message(
         return job_id
 
     monkeypatch.setattr(textract_ocr, "start_text_detection", start_and_fail)
-    submitted = pipeline.submit(samples.image_only_pdf(), "scan.pdf")
+    submitted = pipeline.submit(samples.mixed_pdf(), "scan.pdf")
     job = pipeline.wait(submitted)
 
     assert job["status"] == "failed", job
@@ -111,3 +111,21 @@ def test_failed_textract_job_fails_the_job_with_ocr_error_and_textracts_message(
     states = pipeline.states_entered(submitted)
     assert "TextractPoll" in states and states[-2:] == ["RecordFailure", "JobFailed"]
     assert pipeline.result_keys(submitted.job_id) == []
+
+
+def test_single_image_goes_through_textract_sync_api_not_the_async_loop(textract_pipeline: Pipeline) -> None:
+    """A one-page document (an image) is read with DetectDocumentText in the OCR Map, not by
+    starting an asynchronous Textract job and polling it. (detect_tables=False: moto does not
+    implement the synchronous AnalyzeDocument that tables need; tests/unit covers that call.)"""
+    pipeline = textract_pipeline
+    textract_jobs_before = len(_textract_jobs())
+    submitted = pipeline.submit(samples.image_png(), "scan.png", detect_tables=False)
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == "completed", job
+    states = pipeline.states_entered(submitted)
+    assert "OcrPages" in states
+    assert not [s for s in states if s.startswith("Textract")]
+    assert len(_textract_jobs()) == textract_jobs_before  # no asynchronous job was started
+    text = " ".join(chunk["text"] for chunk in job["result"]["chunks"])
+    assert "TEXTRACT SEEDED HEADLINE" in text
