@@ -4,7 +4,9 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-PY312 := $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+# The first Python 3.12 that actually runs (a pyenv shim may exist without the version selected).
+PY312 := $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
+  if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then command -v $$c; break; fi; done)
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
