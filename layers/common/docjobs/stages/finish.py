@@ -52,7 +52,7 @@ def run(
 
     def complete(current: JobRecord) -> JobRecord:
         now = utc_now()
-        current.status, current.progress, current.stage = "completed", 100, current.stage
+        current.status, current.progress = "completed", 100
         current.result = ResultPointer(bucket=storage.bucket(), key=key, size_bytes=size, summary=summary)
         current.updated_at = current.completed_at = now
         return current
