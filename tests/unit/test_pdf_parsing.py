@@ -192,3 +192,16 @@ def test_pages_are_streamed_lazily() -> None:
         assert first.page == 1
         assert "Page 1 marker" in first.text
         assert first.headings[0].text == "Chapter heading"
+
+
+def test_plain_text_named_txt_is_parsed_into_pages() -> None:
+    from docjobs.pdf_parsing import document_metadata, iter_pages, open_document
+
+    body = ("Quarterly notes. Revenue grew while costs stayed flat.\n" * 200).encode()
+    with open_document(body, filename="notes.txt") as doc:
+        metadata = document_metadata(doc, "notes.txt")
+        pages = list(iter_pages(doc))
+    assert metadata.file_type == "txt"
+    assert metadata.pages == len(pages) > 1
+    assert "Revenue grew while costs stayed flat" in pages[0].text
+    assert not any(page.needs_ocr for page in pages)

@@ -82,7 +82,11 @@ _DOCUMENT_TYPES: dict[str, str] = {
     "mobi": "mobi",
     "fb2": "fb2",
     "svg": "svg",
+    "txt": "txt",
 }
+#: Extensions under which plain text is accepted (as MuPDF's text documents); plain text
+#: under any other name (e.g. ``notes.pdf``) is refused as a mislabelled upload.
+_TEXT_EXTENSIONS = frozenset({"txt", "text", "md", "markdown"})
 #: Raster images: opened, then converted to PDF (their pages need OCR).
 _IMAGE_TYPES: dict[str, str] = {
     "png": "png",
@@ -293,13 +297,15 @@ def open_document(
         raise ParseError(f"'{filename}' is empty (0 bytes): there is no document to parse")
 
     detected = detect_file_type(head, source=data if data is not None else path)
+    if detected == "text" and Path(filename).suffix.lower().lstrip(".") in _TEXT_EXTENSIONS:
+        detected = "txt"
     if detected not in _DOCUMENT_TYPES and detected not in _IMAGE_TYPES:
         declared = _declared_type(filename, content_type)
         what = _UNSUPPORTED_LABELS.get(detected, detected)
         claim = f" although it is named/declared as {declared.upper()}" if declared else ""
         raise InputValidationError(
             f"Unsupported document format: '{filename}' contains {what}{claim}. "
-            "Supported formats: PDF, XPS, EPUB, CBZ, MOBI, FB2, SVG and images "
+            "Supported formats: PDF, XPS, EPUB, CBZ, MOBI, FB2, SVG, plain text (.txt, .md) and images "
             "(PNG, JPEG, TIFF, GIF, BMP, JPEG 2000, PSD, JXR).",
             details={"filename": filename, "detected_type": detected},
         )
