@@ -91,10 +91,11 @@ JOB_ERROR_CODES = frozenset(
 def error_code_for_error_type(error_type: str) -> str:
     """Map a Lambda/Step Functions ``errorType`` to a job's error code.
 
-    ``States.Timeout`` and ``States.HeartbeatTimeout`` are TIMEOUT; our own classes map to
-    their ``error_code`` when it is a job error code; anything else is INTERNAL_ERROR.
+    ``States.Timeout``, ``States.HeartbeatTimeout`` and a Lambda that ran out of its own
+    timeout (``Sandbox.Timedout``) are TIMEOUT; our own classes map to their ``error_code``
+    when it is a job error code; anything else is INTERNAL_ERROR.
     """
-    if error_type in {"States.Timeout", "States.HeartbeatTimeout"}:
+    if error_type in {"States.Timeout", "States.HeartbeatTimeout", "Sandbox.Timedout"}:
         return JobTimeoutError.error_code
     for cls in _all_subclasses(DocjobsError):
         if cls.__name__ == error_type and cls.error_code in JOB_ERROR_CODES:
