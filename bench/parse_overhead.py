@@ -71,11 +71,12 @@ def end_to_end(data: bytes, runs: int) -> tuple[list[float], dict[str, object]]:
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
     import docjobs.aws_clients
     import docjobs.settings
     from docjobs import api_keys
     from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
-    from moto import mock_aws
 
     times: list[float] = []
     last: dict[str, object] = {}
@@ -150,6 +151,7 @@ def _vm_kb(field: str) -> int:
 def _memory_child(path: str) -> None:
     """In a fresh process: parse the file the way the parse stage does; print JSON."""
     import pymupdf  # noqa: F401 - imported before measuring: imports are not the stage's peak
+
     from docjobs.pdf_parsing import iter_pages, open_document
 
     baseline_rss = _vm_kb("VmRSS")

@@ -93,8 +93,9 @@ def template_path() -> Path:
 
 
 def _deploy(env: dict[str, str] | None = None) -> Iterator[Any]:
-    from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
     from moto import mock_aws
+
+    from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
 
     saved = dict(os.environ)
     os.environ.pop("AWS_ENDPOINT_URL", None)

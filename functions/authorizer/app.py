@@ -4,6 +4,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerTokenEvent,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.authorization import authorize_token
 from docjobs.observability import logger
 

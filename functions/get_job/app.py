@@ -1,6 +1,7 @@
 """Lambda handler of one API route: routing, validation and errors come from docjobs.api."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.api.http import build_resolver
 from docjobs.api.routes import get_job_router
 from docjobs.observability import logger

@@ -1,6 +1,7 @@
 """Serves the generated OpenAPI document and a Swagger UI (no authorizer on these routes)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.api.openapi import build_openapi_resolver
 from docjobs.observability import logger
 

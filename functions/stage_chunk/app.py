@@ -1,6 +1,7 @@
 """Stage chunking (Step Functions task)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages import chunk
 from docjobs.stages.progress import StageInput, record_retry

@@ -1,6 +1,7 @@
 """RecordFailure (Step Functions Catch target): the job ends failed with its error_code."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages.failure import record_failure
 

@@ -1,6 +1,7 @@
 """Finish (Step Functions task): publish the result and complete the job."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages import finish
 from docjobs.stages.progress import StageInput, record_retry

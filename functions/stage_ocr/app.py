@@ -1,6 +1,7 @@
 """Stage ocr (Step Functions task): one page batch, or Textract start / poll."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages import ocr_pages
 from docjobs.stages.progress import StageInput, record_retry

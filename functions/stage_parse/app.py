@@ -1,6 +1,7 @@
 """Stage parsing (Step Functions task): pages, headings, tables; which pages need OCR."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages import parse
 from docjobs.stages.progress import StageInput, record_retry

@@ -1,6 +1,7 @@
 """Stage uploading (Step Functions task): fetch or verify the document."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages import upload
 from docjobs.stages.progress import StageInput, record_retry

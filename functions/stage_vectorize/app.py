@@ -1,6 +1,7 @@
 """Stage vectorizing (Step Functions task): Pinecone llama-text-embed-v2."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from docjobs.observability import logger
 from docjobs.stages import vectorize
 from docjobs.stages.progress import StageInput, record_retry

@@ -37,6 +37,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def preferred_port(port: int) -> int:
+    """``port`` when it is free on 127.0.0.1 (so the README's commands work as printed), else any."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return free_port()
+    return port
+
+
 def find_template(start: Path | None = None) -> Path:
     """template.yaml of the project: from the working directory upwards, else beside this package."""
     for base in [(start or Path.cwd()).resolve(), *(start or Path.cwd()).resolve().parents]:
@@ -87,7 +97,7 @@ class LocalServer:
         self.template = template
         self.host = host
         self.port = port
-        self.moto_port = moto_port or free_port()
+        self.moto_port = moto_port or preferred_port(port + 1)
         self.parameters = parameters or {}
         self.env = env or {}
         self.throttling = throttling

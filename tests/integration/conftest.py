@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
 from moto import mock_aws
+
+from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

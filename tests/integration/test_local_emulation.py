@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
+
 from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack, LambdaFunctionError
 from docjobs_local.template import ResolvedTemplate, TemplateError
-from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "fixtures" / "template.yaml"

@@ -13,11 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from docjobs import job_store
 from docjobs.errors import TransientError
 from docjobs.models import JobRecord, new_id, utc_now
 from docjobs.stages import chunk, finish, ocr_pages, parse, upload, vectorize
-
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Gate, Pipeline, StatusSpy, Submitted
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from docjobs import job_service, job_store
 from docjobs.models import JobRecord, new_id, utc_now
-
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Pipeline, StatusSpy, Submitted
 

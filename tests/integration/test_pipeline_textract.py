@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from docjobs import textract_ocr
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.textract.models import TextractBackend, textract_backends
 
+from docjobs import textract_ocr
 from tests import sample_documents as samples
 from tests.integration.conftest import Pipeline
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 import trustme
-from docjobs import webhooks
 from pytest_httpserver import HTTPServer
 
+from docjobs import webhooks
 from tests.integration.conftest import Pipeline, Submitted
 from tests.sample_documents import encrypted_pdf, multi_page_pdf
 

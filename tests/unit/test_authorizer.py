@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pytest
+
 from docjobs.authorization import bearer_key
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/Prod/GET/api/jobs"

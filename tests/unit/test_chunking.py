@@ -6,9 +6,10 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+from pydantic import ValidationError
+
 from docjobs.chunking import Chunk, ChunkingOptions, chunk_pages, count_tokens
 from docjobs.pdf_parsing import ParsedPage
-from pydantic import ValidationError
 
 
 def page(number: int, text: str) -> ParsedPage:

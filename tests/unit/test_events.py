@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from docjobs_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]

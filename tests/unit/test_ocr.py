@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from docjobs.errors import OcrError
 from docjobs.ocr import OcrEngine, TesseractEngine, find_tessdata, get_ocr_engine
-
 from tests import sample_documents as samples
 
 needs_tesseract = pytest.mark.skipif(

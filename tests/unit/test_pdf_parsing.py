@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from docjobs.errors import InputValidationError, ParseError
 from docjobs.pdf_parsing import (
     DocumentMetadata,
@@ -14,7 +15,6 @@ from docjobs.pdf_parsing import (
     iter_pages,
     open_document,
 )
-
 from tests import sample_documents as samples
 
 

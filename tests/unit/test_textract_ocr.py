@@ -10,6 +10,11 @@ import boto3
 import pymupdf
 import pytest
 from botocore.stub import ANY, Stubber
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.textract.models import TextractBackend, textract_backends
+from moto.textract.responses import TextractResponse
+
 from docjobs.errors import OcrError, TransientError
 from docjobs.textract_ocr import (
     TextractEngine,
@@ -20,10 +25,6 @@ from docjobs.textract_ocr import (
     start_text_detection,
     table_to_markdown,
 )
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.textract.models import TextractBackend, textract_backends
-from moto.textract.responses import TextractResponse
 
 REGION = "us-east-1"
 BUCKET = "docjobs-test-documents"

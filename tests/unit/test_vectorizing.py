@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from docjobs.chunking import Chunk
 from docjobs.errors import InputValidationError, TransientError
 from docjobs.vectorizing import (
@@ -17,8 +19,6 @@ from docjobs.vectorizing import (
     vectorize_chunks,
     vectorizing_status,
 )
-from moto import mock_aws
-
 from tests.fakes.pinecone_server import (
     EMBED_MAX_INPUTS,
     METADATA_MAX_BYTES,

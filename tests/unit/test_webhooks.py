@@ -6,12 +6,13 @@ import json
 import time
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from docjobs import webhooks
 from docjobs.errors import TransientError
 from docjobs.models import JobRecord, utc_now
 from docjobs.settings import get_settings
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 
 @pytest.fixture
