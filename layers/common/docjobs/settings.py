@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     jobs_table_name: str = Field(min_length=3)
     api_keys_table_name: str = Field(default="", description="Only the authorizer and key CLI need it")
+    idempotency_table_name: str = Field(default="", description="Only the submit route needs it")
     documents_bucket_name: str = Field(min_length=3)
     state_machine_arn: str = Field(default="", description="Only functions that start executions need it")
     job_ttl_days: int = Field(default=90, ge=1, le=3650)

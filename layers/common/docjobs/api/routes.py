@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from docjobs import job_service
 from docjobs.api.http import tenant_of
@@ -67,9 +67,24 @@ def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
     summary="Submit a job",
     responses={**_ok(202, "the queued job", SubmittedJob), **_ERRORS},
 )
-def submit_job(body: SubmitJobRequest) -> SubmittedJob:
-    job = job_service.submit_job(tenant_of(submit_job_router), body)
-    return job_service.submitted_job(job)
+def submit_job(
+    body: SubmitJobRequest,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            description="retrying with the same key returns the first job instead of creating another",
+        ),
+    ] = None,
+) -> SubmittedJob:
+    tenant = tenant_of(submit_job_router)
+    if idempotency_key is not None:
+        from docjobs.idempotent_submission import submit_job_once
+
+        return submit_job_once(tenant, body, idempotency_key, submit_job_router.lambda_context)
+    return job_service.submitted_job(job_service.submit_job(tenant, body))
 
 
 @list_jobs_router.get(
