@@ -65,7 +65,7 @@ def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
     "/api/jobs",
     status_code=202,
     summary="Submit a job",
-    responses={**_ok(202, "the queued job", SubmittedJob), **_ERRORS},
+    responses={**_ok(202, "the queued job", SubmittedJob), **_ERRORS, **_CONFLICT},
 )
 def submit_job(
     body: SubmitJobRequest,
