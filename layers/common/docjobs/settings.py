@@ -33,10 +33,25 @@ class Settings(BaseSettings):
     textract_poll_seconds: int = Field(
         default=5, ge=0, le=300, description="Wait between Textract status polls (the ASL's TextractWait)"
     )
+
+
+class PineconeSettings(BaseSettings):
+    """Vectorizing configuration, read on each call (cheap) so a changed environment shows.
+
+    Kept apart from ``Settings`` because its values are optional: missing or invalid ones turn
+    vectorizing off with a reason (``docjobs.vectorizing.vectorizing_status``), never a crash.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
     pinecone_secret_arn: str = ""
     pinecone_api_key: str = ""
     pinecone_index_host: str = ""
-    embed_dimension: int = Field(default=1024)
+    embed_dimension: str = "1024"
+
+
+def get_pinecone_settings() -> PineconeSettings:
+    return PineconeSettings()
 
 
 @lru_cache(maxsize=1)

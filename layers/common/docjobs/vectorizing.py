@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from docjobs.errors import DocjobsError, InputValidationError, TransientError
+from docjobs.settings import get_pinecone_settings
 
 if TYPE_CHECKING:
     from docjobs.chunking import Chunk
@@ -109,17 +109,18 @@ class VectorizeSettings(BaseModel):
         configured, reason = vectorizing_status()
         if not configured:
             raise ConfigurationError(f"Vectorizing is not configured: {reason}")
-        secret_arn = os.environ.get(ENV_SECRET_ARN, "").strip()
+        env = get_pinecone_settings()
+        secret_arn = env.pinecone_secret_arn.strip()
         if secret_arn:
             api_key = _api_key_from_secret(secret_arn)
             source = f"secret {ENV_SECRET_ARN} ({secret_arn})"
         else:
-            api_key = os.environ[ENV_API_KEY].strip()
+            api_key = env.pinecone_api_key.strip()
             source = f"environment variable {ENV_API_KEY}"
         return cls(
             api_key=SecretStr(api_key),
-            index_host=os.environ[ENV_INDEX_HOST].strip(),
-            dimension=int(os.environ.get(ENV_DIMENSION) or 1024),
+            index_host=env.pinecone_index_host.strip(),
+            dimension=int(env.embed_dimension or 1024),
             api_key_source=source,
         )
 
@@ -137,11 +138,12 @@ def vectorizing_status() -> tuple[bool, str]:
 
     Looks at the environment only (no call to Secrets Manager or Pinecone).
     """
-    if not os.environ.get(ENV_SECRET_ARN, "").strip() and not os.environ.get(ENV_API_KEY, "").strip():
+    env = get_pinecone_settings()
+    if not env.pinecone_secret_arn.strip() and not env.pinecone_api_key.strip():
         return False, f"no Pinecone API key: set {ENV_SECRET_ARN} (or {ENV_API_KEY} locally)"
-    if not os.environ.get(ENV_INDEX_HOST, "").strip():
+    if not env.pinecone_index_host.strip():
         return False, f"no Pinecone index: set {ENV_INDEX_HOST}"
-    raw_dimension = os.environ.get(ENV_DIMENSION) or "1024"
+    raw_dimension = env.embed_dimension or "1024"
     try:
         dimension = int(raw_dimension)
     except ValueError:
