@@ -49,12 +49,10 @@ _tenant_numbers = itertools.count(1)
 def _clear_caches() -> None:
     import docjobs.aws_clients
     import docjobs.settings
-    import docjobs.textract_ocr
     import docjobs.vectorizing
 
     docjobs.aws_clients.reset_clients()
     docjobs.settings.get_settings.cache_clear()
-    docjobs.textract_ocr.reset_clients()
     docjobs.vectorizing.reset_clients()
 
 

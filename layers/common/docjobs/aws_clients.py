@@ -39,5 +39,10 @@ def stepfunctions() -> SFNClient:
     return _client("stepfunctions")  # type: ignore[no-any-return]
 
 
+def textract() -> Any:
+    # Bounded SDK retries; the state machine's Retry on TransientError does the long back-off.
+    return _client("textract")
+
+
 def reset_clients() -> None:
     _client.cache_clear()

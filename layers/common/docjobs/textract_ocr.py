@@ -34,11 +34,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from docjobs import aws_clients
 from docjobs.errors import OcrError, TransientError
 
 if TYPE_CHECKING:
@@ -100,22 +100,7 @@ class TextractPoll(BaseModel):
 
 
 def _client(client: Any | None) -> Any:
-    return client if client is not None else _default_client()
-
-
-@cache
-def _default_client() -> Any:
-    """One Textract client per process, reused across warm invocations."""
-    import boto3
-    from botocore.config import Config
-
-    # Bounded SDK retries; the state machine's Retry on TransientError does the long back-off.
-    return boto3.client("textract", config=Config(retries={"mode": "standard", "max_attempts": 3}))
-
-
-def reset_clients() -> None:
-    """Forget the cached Textract client (tests, endpoint changes)."""
-    _default_client.cache_clear()
+    return client if client is not None else aws_clients.textract()
 
 
 def _call[T](operation: str, fn: Callable[[], T]) -> T:
