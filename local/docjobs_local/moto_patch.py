@@ -48,6 +48,13 @@ Three patches, installed once per process by ``install()`` and idempotent:
    ``self.env.set_stop`` but ``env`` is only created once the worker thread runs, so a stop
    in between raises ``AttributeError`` (a cancel right after a submit would answer 500).
    The wrapper waits briefly for the environment before stopping, as AWS accepts the stop.
+
+7. **TransactWriteItems without copying whole tables.** moto backs up every table a
+   transaction touches with ``copy.deepcopy`` (to roll back a failed transaction), so each
+   job status change cost time proportional to every job stored. During a transaction the
+   backup is a snapshot instead: the table object and its item index are copied (references),
+   and only the items the transaction names are deep-copied (an Update mutates its item in
+   place; a Put or Delete only changes the index). Rollback restores exactly as before.
 """
 
 from __future__ import annotations
@@ -144,6 +151,7 @@ def install() -> None:
         _patch_lambda()
         _patch_events()
         _patch_stepfunctions()
+        _patch_dynamodb_transactions()
         _installed = True
 
 
@@ -354,3 +362,77 @@ def _patch_stepfunctions() -> None:
         original_stop(self, stop_date, error, cause)
 
     ExecutionWorker.stop = stop  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 7. DynamoDB
+
+
+_transaction = threading.local()
+
+
+def _touched_keys(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, set[tuple[Any, Any]]]:
+    """Table name -> the (hash, range) keys a transaction names (moto's DynamoType values)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    touched: dict[str, set[tuple[Any, Any]]] = {}
+    for item in transact_items:
+        _, op = next(iter(item.items()))
+        table = backend.tables.get(op.get("TableName"))
+        if table is None:
+            continue
+        attributes = op.get("Key") or op.get("Item") or {}
+        if table.hash_key_attr not in attributes:
+            continue
+        range_attr = table.range_key_attr
+        range_value = DynamoType(attributes[range_attr]) if range_attr and range_attr in attributes else None
+        touched.setdefault(table.name, set()).add((DynamoType(attributes[table.hash_key_attr]), range_value))
+    return touched
+
+
+def _table_snapshot(real_copy: Any, table: Any, touched: set[tuple[Any, Any]]) -> Any:
+    """The table with its own item index; only the items the transaction names are deep copies."""
+    snapshot = real_copy.copy(table)
+    items = real_copy.copy(table.items)  # same mapping type (a defaultdict keeps its factory)
+    for hash_value, bucket in table.items.items():
+        if isinstance(bucket, dict):  # range-key table: {range value: Item}
+            items[hash_value] = {
+                range_value: real_copy.deepcopy(item) if (hash_value, range_value) in touched else item
+                for range_value, item in bucket.items()
+            }
+        elif (hash_value, None) in touched:
+            items[hash_value] = real_copy.deepcopy(bucket)
+    snapshot.items = items
+    return snapshot
+
+
+def _patch_dynamodb_transactions() -> None:
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    real_copy = dynamodb_models.copy
+
+    class _TransactionCopy:
+        """Stands in for the ``copy`` module inside moto.dynamodb.models."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            touched = getattr(_transaction, "touched", None)
+            if touched is not None and isinstance(value, Table):
+                return _table_snapshot(real_copy, value, touched.get(value.name, set()))
+            return real_copy.deepcopy(value, memo)
+
+    dynamodb_models.copy = _TransactionCopy()  # type: ignore[assignment]
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        _transaction.touched = _touched_keys(self, transact_items)
+        try:
+            original(self, transact_items)
+        finally:
+            _transaction.touched = None
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -246,3 +246,41 @@ def test_s3_object_created_goes_through_eventbridge_to_the_trigger(stack):
     )["Items"]
     assert [i["sk"]["S"] for i in items] == ["uploads/t1/a.pdf"]
     assert items[0]["bucket"]["S"] == bucket
+
+
+def test_failed_transaction_rolls_back_every_write_with_the_lightweight_backup(stack):
+    """moto_patch's transaction snapshot (patch 7) must roll back like moto's full deep copy:
+    a Put of a new item, and an in-place Update of an existing one, both undone."""
+    ddb = stack.client("dynamodb")
+    name = stack.physical_name("ItemsTable")
+    ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": "kept"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": "guard"}, "state": {"S": "done"}})
+
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": {"pk": {"S": "p"}, "sk": {"S": "new"}}}},
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": {"pk": {"S": "p"}, "sk": {"S": "kept"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": {"pk": {"S": "p"}, "sk": {"S": "guard"}},
+                        "ConditionExpression": "#s = :open",
+                        "ExpressionAttributeNames": {"#s": "state"},
+                        "ExpressionAttributeValues": {":open": {"S": "open"}},
+                    }
+                },
+            ]
+        )
+
+    keys = {i["sk"]["S"] for i in ddb.scan(TableName=name)["Items"]}
+    assert keys == {"kept", "guard"}
+    kept = ddb.get_item(TableName=name, Key={"pk": {"S": "p"}, "sk": {"S": "kept"}})["Item"]
+    assert kept["n"] == {"N": "1"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 
 from tests.conftest import seed_job_record
@@ -21,38 +19,15 @@ def stack(module_stack):
     return module_stack
 
 
-@contextmanager
-def _moto_transactions_without_backup():
-    """moto deep-copies the whole table before every TransactWriteItems (to roll back a failed
-    one), which makes seeding hundreds of jobs quadratic. While seeding nothing fails, so skip
-    the backup; the real create_job / update_job code paths still run."""
-    from moto.dynamodb import models
-
-    class _NoCopy:
-        @staticmethod
-        def deepcopy(value):
-            return value
-
-    saved = models.copy
-    models.copy = _NoCopy
-    try:
-        yield
-    finally:
-        models.copy = saved
-
-
 @pytest.fixture(scope="module")
 def populated(module_stack):
     """Tenants ``n<count>`` with ``count`` jobs each, of mixed types and statuses; newest first.
 
     Written with job_store.create_job / update_job (no executions are started)."""
     tenants: dict[int, list] = {}
-    with _moto_transactions_without_backup():
-        for count in (0, 1, 50, 51, 237):
-            jobs = [
-                seed_job_record(f"n{count}", type=TYPES[i % 3], status=_status_for(i)) for i in range(count)
-            ]
-            tenants[count] = sorted(jobs, key=lambda j: j.id, reverse=True)
+    for count in (0, 1, 50, 51, 237):
+        jobs = [seed_job_record(f"n{count}", type=TYPES[i % 3], status=_status_for(i)) for i in range(count)]
+        tenants[count] = sorted(jobs, key=lambda j: j.id, reverse=True)
     return tenants
 
 
