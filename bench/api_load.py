@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.sample_documents import multi_page_pdf
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "dj_bench-key-0123456789abcdef"
 
@@ -94,7 +96,7 @@ def create_jobs(client: Client, n: int) -> list[str]:
     conn.request(
         "PUT",
         f"{put.path}?{put.query}",
-        body=b"%PDF-1.4\n%bench\n",
+        body=multi_page_pdf(3),
         headers={"Content-Type": "application/pdf"},
     )
     conn.getresponse().read()
@@ -109,8 +111,23 @@ def create_jobs(client: Client, n: int) -> list[str]:
     return ids
 
 
+def wait_until_ended(client: Client, ids: list[str], timeout: float = 180.0) -> None:
+    """Let the jobs' pipelines finish first, so the load measures the API and not the pipeline."""
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    while pending and time.monotonic() < deadline:
+        for job_id in list(pending):
+            status, body = client.request("GET", f"/api/jobs/{job_id}")
+            if status == 200 and json.loads(body)["status"] in ("completed", "failed", "cancelled"):
+                pending.discard(job_id)
+        time.sleep(0.5)
+    if pending:
+        raise SystemExit(f"{len(pending)} jobs still running after {timeout:.0f}s")
+
+
 def run(url: str, key: str, jobs: int, requests: int, concurrency: int, max_seconds: float) -> dict:
     ids = create_jobs(Client(url, key), jobs)
+    wait_until_ended(Client(url, key), ids)
     paths = ["/api/jobs", "/api/jobs?limit=10", "/api/jobs?status=completed", "/api/jobs?type=parse&limit=5"]
     lock = threading.Lock()
     latencies: list[float] = []

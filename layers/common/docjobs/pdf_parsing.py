@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +28,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from docjobs.errors import InputValidationError, ParseError
+
+#: PyMuPDF is not thread-safe (its table finder and MuPDF's Tesseract glue keep process-global
+#: state). Lambda runs one invocation per process, so this lock is never contended there; the
+#: local runtime runs several executions' stages in one process and needs it. Every stage that
+#: touches PyMuPDF holds it around that work.
+MUPDF_LOCK = threading.RLock()
 
 if TYPE_CHECKING:  # pragma: no cover
     import pymupdf

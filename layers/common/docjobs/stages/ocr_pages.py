@@ -8,22 +8,16 @@ Either way the OCR'd pages land in ``ocr/*.jsonl`` in page order for the chunkin
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import nullcontext
 from typing import Any
 
 from docjobs import aws_clients, storage
 from docjobs.job_options import ParseOptions
+from docjobs.pdf_parsing import MUPDF_LOCK
 from docjobs.settings import get_settings
 from docjobs.stages.progress import StageInput, begin_stage, read_job, report_progress
 
 OCR_PREFIX = "ocr/"
-
-# MuPDF's Tesseract/Leptonica integration is process-global: two threads OCRing at once fail
-# with "Attempt to use Leptonica from 2 threads at once". Lambda runs one invocation per
-# process, but the local runtime (and any threaded host) runs Map iterations concurrently.
-_TESSERACT_LOCK = threading.Lock()
 
 
 def _batch_key(tenant_id: str, job_id: str, index: int) -> str:
@@ -37,13 +31,15 @@ def run_batch(
 
     job = begin_stage(stage_input, "ocr")
     options = ParseOptions.model_validate(job.options)
-    engine_name = get_settings().ocr_engine
-    engine = get_ocr_engine(engine_name)
+    engine = get_ocr_engine(get_settings().ocr_engine)
     pages = [int(p) for p in batch["pages"]]
-    pdf = _as_pdf(storage.get_bytes(document_key), document_key)
-    with _TESSERACT_LOCK if engine_name == "tesseract" else nullcontext():
+    data = storage.get_bytes(document_key)
+    with MUPDF_LOCK:  # "Attempt to use Leptonica from 2 threads at once" otherwise (see pdf_parsing)
         results = engine.ocr_pages(
-            pdf, pages, language=options.ocr_language, detect_tables=options.detect_tables
+            _as_pdf(data, document_key),
+            pages,
+            language=options.ocr_language,
+            detect_tables=options.detect_tables,
         )
     storage.put_jsonl(
         _batch_key(job.tenant_id, job.id, int(batch["index"])),
@@ -73,8 +69,9 @@ def start_textract(stage_input: StageInput, document_key: str) -> dict[str, Any]
         for row in storage.iter_jsonl(storage.work_key(job.tenant_id, job.id, "pages.jsonl"))
         if options.ocr == "force" or row.get("needs_ocr")
     ]
-    pdf = _as_pdf(storage.get_bytes(document_key), document_key)
-    subset, page_map = build_page_subset_pdf(pdf, ocr_pages)
+    data = storage.get_bytes(document_key)
+    with MUPDF_LOCK:
+        subset, page_map = build_page_subset_pdf(_as_pdf(data, document_key), ocr_pages)
     input_key = storage.work_key(job.tenant_id, job.id, "textract-input.pdf")
     storage.put_bytes(input_key, subset, "application/pdf")
     storage.put_json(storage.work_key(job.tenant_id, job.id, "textract-page-map.json"), page_map)

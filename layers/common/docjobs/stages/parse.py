@@ -17,7 +17,7 @@ DOCUMENT = "document.json"
 
 
 def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
-    from docjobs.pdf_parsing import document_metadata, iter_pages, open_document
+    from docjobs.pdf_parsing import MUPDF_LOCK, document_metadata, iter_pages, open_document
 
     job = begin_stage(stage_input, "parsing")
     options = ParseOptions.model_validate(job.options)
@@ -27,7 +27,7 @@ def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix="-" + filename) as source, tempfile.TemporaryFile() as pages_out:
         s3.download_fileobj(storage.bucket(), document_key, source)
         source.flush()
-        with open_document(source.name, filename=filename) as doc:
+        with MUPDF_LOCK, open_document(source.name, filename=filename) as doc:
             metadata = document_metadata(doc, filename)
             total = metadata.pages
             report_progress(
