@@ -15,6 +15,7 @@ from docjobs.job_options import validate_options
 from docjobs.job_store import JobAlreadyTerminalError
 from docjobs.models import (
     ENABLED_JOB_TYPES,
+    JobListing,
     JobRecord,
     format_timestamp,
     new_id,
@@ -115,7 +116,7 @@ def _fail_unstarted(job: JobRecord, message: str) -> None:
         logger.exception("could not mark the unstarted job failed", extra={"job_id": job.id})
 
 
-def job_summary(job: JobRecord) -> JobSummary:
+def job_summary(job: JobListing) -> JobSummary:
     return JobSummary.model_validate(job.model_dump(mode="json", include=set(JobSummary.model_fields)))
 
 

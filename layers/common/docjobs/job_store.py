@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from docjobs import aws_clients
 from docjobs.errors import ConflictError, InputValidationError, NotFoundError
-from docjobs.models import TERMINAL_STATUSES, JobRecord
+from docjobs.models import TERMINAL_STATUSES, JobListing, JobRecord
 from docjobs.settings import get_settings
 
 COUNTS_SK = "COUNTS"
@@ -51,7 +51,7 @@ class JobAlreadyTerminalError(ConflictError):
 
 @dataclass(frozen=True)
 class JobPage:
-    jobs: list[JobRecord]
+    jobs: list[JobListing]
     total: int
     has_more: bool
     next_token: str | None
@@ -326,10 +326,13 @@ def list_jobs(
             index_name, pk_name = "ByType", "gsi2pk"
         pk_value = keys[pk_name]
 
+    # Only the listing's attributes: a page moves a fraction of the bytes of whole job items.
+    listing_names = {f"#l{i}": name for i, name in enumerate(JobListing.model_fields)}
     query: dict[str, Any] = {
         "TableName": get_settings().jobs_table_name,
         "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-        "ExpressionAttributeNames": {"#pk": pk_name, "#sk": "sk"},
+        "ProjectionExpression": ", ".join(listing_names),
+        "ExpressionAttributeNames": {"#pk": pk_name, "#sk": "sk", **listing_names},
         "ExpressionAttributeValues": {":pk": {"S": pk_value}, ":prefix": {"S": JOB_SK_PREFIX}},
         "ScanIndexForward": False,
     }
@@ -357,7 +360,7 @@ def list_jobs(
 
     window = items[offset : offset + limit + 1]
     has_more = len(window) > limit
-    jobs = [_job_from_item(item)[0] for item in window[:limit]]
+    jobs = [JobListing.model_validate(_from_dynamo(item)) for item in window[:limit]]
     next_token = encode_page_token(jobs[-1].id, status, job_type) if has_more and jobs else None
     total = count_jobs(tenant_id, status=status, job_type=job_type)
     return JobPage(jobs=jobs, total=total, has_more=has_more, next_token=next_token)

@@ -69,8 +69,8 @@ class ResultPointer(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
 
 
-class JobRecord(BaseModel):
-    """A job as stored in the jobs table (one item per job, owned by a tenant)."""
+class JobListing(BaseModel):
+    """What a job list shows of a job: the attributes list queries read (job_store.list_jobs)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -81,6 +81,14 @@ class JobRecord(BaseModel):
     progress: int = Field(default=0, ge=0, le=100)
     stage: Stage | None = None
     document_id: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+    completed_at: Timestamp | None = None
+
+
+class JobRecord(JobListing):
+    """A job as stored in the jobs table (one item per job, owned by a tenant)."""
+
     input_url: str | None = None
     document_key: str | None = None
     metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
@@ -92,9 +100,6 @@ class JobRecord(BaseModel):
     error: str | None = None
     error_code: str | None = None
     retry_count: int = 0
-    created_at: Timestamp
-    updated_at: Timestamp
-    completed_at: Timestamp | None = None
     expires_at: int = Field(description="Epoch seconds: DynamoDB TTL")
 
     @property
