@@ -221,14 +221,7 @@ def _bucket_logical_id(stack: Any) -> str:
     return buckets[0] if buckets else ""
 
 
-#: Requests handled at once. Everything shares one interpreter (handlers, moto, HTTP), so more
-#: threads only fight over the GIL: queueing the rest in front keeps latency and throughput up.
-CONCURRENT_REQUESTS = int(os.environ.get("DOCJOBS_LOCAL_CONCURRENCY", "4"))
-
-
 def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
-    slots = threading.BoundedSemaphore(CONCURRENT_REQUESTS)
-
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "docjobs-local"
@@ -238,15 +231,14 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             url = urlsplit(self.path)
-            with slots:
-                status, headers, data = server.stack.gateway.handle(
-                    self.command,
-                    url.path,
-                    headers=list(self.headers.items()),
-                    query=url.query,
-                    body=body,
-                    source_ip=self.client_address[0],
-                )
+            status, headers, data = server.stack.gateway.handle(
+                self.command,
+                url.path,
+                headers=list(self.headers.items()),
+                query=url.query,
+                body=body,
+                source_ip=self.client_address[0],
+            )
             self.send_response(status)
             for k, v in headers.items():
                 if k.lower() not in ("content-length", "connection", "transfer-encoding"):
