@@ -86,6 +86,8 @@ class FakePinecone:
     port: int = 0
     embed_requests: list[dict[str, Any]] = field(default_factory=list)
     upserts: list[UpsertRecord] = field(default_factory=list)
+    #: (namespace, ids) of each ``/vectors/delete`` request
+    deletes: list[tuple[str, list[str]]] = field(default_factory=list)
     #: namespace → id → {"values": [...], "metadata": {...}}
     vectors: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     _faults: list[_Fault] = field(default_factory=list)
@@ -98,6 +100,7 @@ class FakePinecone:
         server = HTTPServer(host=self.host, port=self.port)
         server.expect_request("/embed", method="POST").respond_with_handler(self._handle_embed)
         server.expect_request("/vectors/upsert", method="POST").respond_with_handler(self._handle_upsert)
+        server.expect_request("/vectors/delete", method="POST").respond_with_handler(self._handle_delete)
         server.start()
         self._server = server
         self.port = server.port
@@ -190,6 +193,21 @@ class FakePinecone:
         tokens = sum(len(str(item.get("text", "")).split()) for item in inputs)
         payload = {"model": model, "vector_type": "dense", "data": data, "usage": {"total_tokens": tokens}}
         return Response(json.dumps(payload), status=200, content_type="application/json")
+
+    def _handle_delete(self, request: Request) -> Response:
+        if (early := self._precheck(request, "/vectors/delete")) is not None:
+            return early
+        body = json.loads(request.get_data() or b"{}")
+        namespace = str(body.get("namespace") or "")
+        ids = [str(i) for i in body.get("ids") or []]
+        with self._lock:
+            store = self.vectors.get(namespace, {})
+            for vector_id in ids:
+                store.pop(vector_id, None)
+            if namespace in self.vectors and not store:
+                del self.vectors[namespace]
+            self.deletes.append((namespace, ids))
+        return Response("{}", status=200, content_type="application/json")
 
     def _handle_upsert(self, request: Request) -> Response:
         if (early := self._precheck(request, "/vectors/upsert")) is not None:

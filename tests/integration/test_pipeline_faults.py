@@ -336,3 +336,50 @@ def test_cancel_whose_stop_execution_is_lost_ends_quietly_in_job_cancelled(
     assert "Chunk" not in states
     assert final["status"] == "cancelled" and final["updated_at"] == cancelled["updated_at"]
     assert pipeline.result_keys(submitted.job_id) == []
+
+
+def test_cancel_after_some_vectors_were_upserted_withdraws_them(
+    pipeline: Pipeline, gate: Gate, monkeypatch: pytest.MonkeyPatch, fake_pinecone: Any
+) -> None:
+    """Small batches (10 per embed and per upsert) so the first vectors reach the index before
+    the cancel; the stage then deletes every id it handed out, and the index is left clean."""
+    from docjobs import vectorizing
+
+    pipeline.configure(
+        PINECONE_API_KEY=fake_pinecone.api_key,
+        PINECONE_INDEX_HOST=fake_pinecone.url,
+        PINECONE_CONTROLLER_HOST=fake_pinecone.url,
+    )
+    real_from_env = vectorizing.VectorizeSettings.from_env
+    monkeypatch.setattr(
+        vectorizing.VectorizeSettings,
+        "from_env",
+        classmethod(
+            lambda cls: real_from_env().model_copy(update={"embed_batch_size": 10, "upsert_max_vectors": 10})
+        ),
+    )
+    real_read_job = vectorize.read_job
+    calls = {"n": 0}
+
+    def read_job_then_block_on_second_batch(stage_input: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:  # before the third embed batch: the first batch has been upserted
+            gate.block()
+        return real_read_job(stage_input)
+
+    monkeypatch.setattr(vectorize, "read_job", read_job_then_block_on_second_batch)
+    submitted = pipeline.submit(
+        samples.large_pdf(40), "long.pdf", vectorize=True, chunk_target_tokens=64, chunk_overlap_tokens=8
+    )
+    try:
+        gate.wait_entered()
+        assert len(fake_pinecone.vectors.get(pipeline.tenant, {})) >= 10  # upserted before the cancel
+        status, _ = pipeline.api("DELETE", f"/api/jobs/{submitted.job_id}")
+        assert status == 200
+    finally:
+        gate.release.set()
+
+    pipeline.stack.wait_for_execution(submitted.execution_arn, timeout=30)
+    assert pipeline.get(submitted.job_id)["status"] == "cancelled"
+    assert fake_pinecone.vectors.get(pipeline.tenant) is None
+    assert fake_pinecone.deletes and fake_pinecone.deletes[-1][0] == pipeline.tenant

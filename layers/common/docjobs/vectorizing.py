@@ -428,3 +428,18 @@ def vectorize_chunks(
         model=settings.model,
         dimension=settings.dimension,
     )
+
+
+#: Pinecone deletes at most 1,000 ids per request.
+DELETE_MAX_IDS = 1000
+
+
+def delete_vectors(ids: Iterable[str], *, namespace: str, settings: VectorizeSettings) -> int:
+    """Delete vectors by id from the tenant's namespace (ids that do not exist are ignored)."""
+    api_key = settings.api_key.get_secret_value()
+    index = _index(api_key, settings.controller_host, settings.index_host)
+    deleted = 0
+    for batch in _batched(ids, DELETE_MAX_IDS):
+        _call("delete", settings, lambda batch=batch: index.delete(ids=batch, namespace=namespace))  # type: ignore[misc]
+        deleted += len(batch)
+    return deleted
