@@ -145,6 +145,15 @@ class Pipeline:
                 self.monkeypatch.setenv(name, value)
         _clear_caches()
 
+    def use_pinecone(self, fake: Any) -> None:
+        """Point vectorizing at a FakePinecone (the real SDK talks HTTP to it)."""
+        self.configure(
+            PINECONE_API_KEY=fake.api_key,
+            PINECONE_INDEX_HOST=fake.url,
+            PINECONE_CONTROLLER_HOST=fake.url,
+            PINECONE_SECRET_ARN="",
+        )
+
     # ---- names
 
     @property

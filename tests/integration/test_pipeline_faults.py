@@ -264,11 +264,7 @@ def test_cancel_during_a_stage_stops_everything(
 ) -> None:
     module, function, document, options = CANCEL_POINTS[stage]
     if options.get("vectorize"):
-        pipeline.configure(
-            PINECONE_API_KEY=fake_pinecone.api_key,
-            PINECONE_INDEX_HOST=fake_pinecone.url,
-            PINECONE_CONTROLLER_HOST=fake_pinecone.url,
-        )
+        pipeline.use_pinecone(fake_pinecone)
     _block_after(monkeypatch, module, function, gate)
     data = samples.mixed_pdf() if document == "mixed" else samples.multi_page_pdf(2)
     submitted = pipeline.submit(data, **options)
@@ -345,11 +341,7 @@ def test_cancel_after_some_vectors_were_upserted_withdraws_them(
     the cancel; the stage then deletes every id it handed out, and the index is left clean."""
     from docjobs import vectorizing
 
-    pipeline.configure(
-        PINECONE_API_KEY=fake_pinecone.api_key,
-        PINECONE_INDEX_HOST=fake_pinecone.url,
-        PINECONE_CONTROLLER_HOST=fake_pinecone.url,
-    )
+    pipeline.use_pinecone(fake_pinecone)
     real_from_env = vectorizing.VectorizeSettings.from_env
     monkeypatch.setattr(
         vectorizing.VectorizeSettings,

@@ -13,12 +13,7 @@ from tests.integration.conftest import Pipeline
 @pytest.fixture
 def pinecone_pipeline(pipeline: Pipeline, fake_pinecone: Any) -> Pipeline:
     fake_pinecone.reset()
-    pipeline.configure(
-        PINECONE_API_KEY=fake_pinecone.api_key,
-        PINECONE_INDEX_HOST=fake_pinecone.url,
-        PINECONE_CONTROLLER_HOST=fake_pinecone.url,
-        PINECONE_SECRET_ARN="",
-    )
+    pipeline.use_pinecone(fake_pinecone)
     return pipeline
 
 
