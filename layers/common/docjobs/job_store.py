@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from docjobs import aws_clients
 from docjobs.errors import ConflictError, InputValidationError, NotFoundError
-from docjobs.models import TERMINAL_STATUSES, JobListing, JobRecord
+from docjobs.models import JobListing, JobRecord
 from docjobs.settings import get_settings
 
 COUNTS_SK = "COUNTS"
@@ -236,9 +236,7 @@ def _is_condition_failure(exc: ClientError) -> bool:
         return True
     if code == "TransactionCanceledException":
         reasons = exc.response.get("CancellationReasons", [])
-        return any(r.get("Code") in {"ConditionalCheckFailed", "TransactionConflict"} for r in reasons) or (
-            "ConditionalCheckFailed" in str(exc) or "TransactionConflict" in str(exc)
-        )
+        return any(r.get("Code") in {"ConditionalCheckFailed", "TransactionConflict"} for r in reasons)
     return False
 
 
@@ -364,10 +362,6 @@ def list_jobs(
     next_token = encode_page_token(jobs[-1].id, status, job_type) if has_more and jobs else None
     total = count_jobs(tenant_id, status=status, job_type=job_type)
     return JobPage(jobs=jobs, total=total, has_more=has_more, next_token=next_token)
-
-
-def is_terminal_status(status: str) -> bool:
-    return status in TERMINAL_STATUSES
 
 
 def forget_expired_job(old_image: dict[str, Any]) -> bool:

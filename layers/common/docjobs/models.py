@@ -23,8 +23,6 @@ ErrorCode = Literal[
 JOB_TYPES: tuple[str, ...] = JobType.__args__  # type: ignore[attr-defined]
 JOB_STATUSES: tuple[str, ...] = JobStatus.__args__  # type: ignore[attr-defined]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "processing", "retrying"})
-CANCELLABLE_STATUSES = ACTIVE_STATUSES
 
 #: Job types this deployment has a pipeline for. The others are part of the API
 #: contract and are refused with a clear VALIDATION_ERROR until their pipeline lands.
@@ -38,10 +36,6 @@ def utc_now() -> datetime:
 def format_timestamp(value: datetime) -> str:
     """ISO-8601 UTC with a ``Z``, whole seconds, as the spec shows: ``2024-01-15T10:00:00Z``."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]

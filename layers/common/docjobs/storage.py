@@ -105,7 +105,3 @@ def iter_jsonl(key: str) -> Iterator[dict[str, Any]]:
     for line in body.iter_lines():
         if line:
             yield json.loads(line)
-
-
-def exists(key: str) -> bool:
-    return head(key) is not None

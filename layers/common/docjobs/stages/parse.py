@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from typing import Any
 
@@ -64,5 +63,4 @@ def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
 
 
 def load_metadata(tenant_id: str, job_id: str) -> dict[str, Any]:
-    value = storage.get_json(storage.work_key(tenant_id, job_id, DOCUMENT))
-    return dict(json.loads(json.dumps(value)))
+    return dict(storage.get_json(storage.work_key(tenant_id, job_id, DOCUMENT)))
