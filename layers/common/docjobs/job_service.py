@@ -10,14 +10,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from docjobs import aws_clients, job_store, storage
 from docjobs.api.schemas import JobDetail, JobListResponse, JobSummary, SubmitJobRequest, SubmittedJob
-from docjobs.errors import JOB_ERROR_CODES, ConflictError, DocjobsError, InputValidationError, NotFoundError
+from docjobs.errors import JOB_ERROR_CODES, ConflictError, DocjobsError, InputValidationError
+from docjobs.job_endings import cancel_job_record, fail_job
 from docjobs.job_options import validate_options
 from docjobs.job_store import JobAlreadyTerminalError
 from docjobs.models import (
     ENABLED_JOB_TYPES,
     JobListing,
     JobRecord,
-    format_timestamp,
     new_id,
     utc_now,
 )
@@ -104,14 +104,8 @@ def _start_execution(job: JobRecord) -> None:
 
 
 def _fail_unstarted(job: JobRecord, message: str) -> None:
-    def fail(current: JobRecord) -> JobRecord:
-        now = utc_now()
-        current.status, current.error, current.error_code = "failed", message, "INTERNAL_ERROR"
-        current.updated_at = current.completed_at = now
-        return current
-
     try:
-        job_store.update_job(job.tenant_id, job.id, fail)
+        fail_job(job.tenant_id, job.id, message, "INTERNAL_ERROR")
     except DocjobsError:
         logger.exception("could not mark the unstarted job failed", extra={"job_id": job.id})
 
@@ -185,15 +179,8 @@ def cancel_job(tenant_id: str, job_id: str) -> JobRecord:
     The status is written first: from that moment every stage's conditional write
     fails, so nothing the execution still does can change the job or publish a result.
     """
-
-    def cancel(current: JobRecord) -> JobRecord:
-        now = utc_now()
-        current.status = "cancelled"
-        current.updated_at = current.completed_at = now
-        return current
-
     try:
-        job = job_store.update_job(tenant_id, job_id, cancel)
+        job = cancel_job_record(tenant_id, job_id)
     except JobAlreadyTerminalError as exc:
         raise ConflictError(
             f"job {job_id} is {exc.status}: only queued, processing or retrying jobs can be cancelled"
@@ -228,14 +215,3 @@ def create_document_upload(tenant_id: str, filename: str, content_type: str | No
         storage.document_key(tenant_id, document_id, filename), content_type
     )
     return {"document_id": document_id, "upload_url": url, "expires_at": expires_at}
-
-
-__all__ = [
-    "NotFoundError",
-    "cancel_job",
-    "create_document_upload",
-    "format_timestamp",
-    "get_job",
-    "list_jobs",
-    "submit_job",
-]

@@ -7,8 +7,8 @@ from typing import Any
 
 from docjobs import job_store
 from docjobs.errors import error_code_for_error_type
+from docjobs.job_endings import cancel_job_record, fail_job
 from docjobs.job_store import JobAlreadyTerminalError
-from docjobs.models import JobRecord, utc_now
 from docjobs.observability import logger
 
 
@@ -30,21 +30,6 @@ def describe_failure(error: str, cause: str | None) -> tuple[str, str]:
     if code == "INTERNAL_ERROR" and not error.startswith("States."):
         message = f"{error}: {message}" if message != error else error
     return message[:2000], code
-
-
-def fail_job(tenant_id: str, job_id: str, message: str, error_code: str) -> str:
-    """Mark the job failed unless it is already terminal; returns the job's final status."""
-
-    def fail(job: JobRecord) -> JobRecord:
-        now = utc_now()
-        job.status, job.error, job.error_code = "failed", message, error_code
-        job.updated_at = job.completed_at = now
-        return job
-
-    try:
-        return job_store.update_job(tenant_id, job_id, fail).status
-    except JobAlreadyTerminalError as exc:
-        return exc.status
 
 
 def record_failure(event: dict[str, Any]) -> dict[str, Any]:
@@ -69,14 +54,8 @@ def reconcile_execution_end(detail: dict[str, Any]) -> dict[str, Any]:
     if status == "TIMED_OUT":
         final = fail_job(tenant_id, job_id, "job exceeded its time limit (execution timed out)", "TIMEOUT")
     elif status == "ABORTED":
-
-        def cancel(job: JobRecord) -> JobRecord:
-            job.status, job.updated_at = "cancelled", utc_now()
-            job.completed_at = job.updated_at
-            return job
-
         try:
-            final = job_store.update_job(tenant_id, job_id, cancel).status
+            final = cancel_job_record(tenant_id, job_id).status
         except JobAlreadyTerminalError as exc:
             final = exc.status
     elif status == "FAILED":
