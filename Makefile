@@ -66,7 +66,7 @@ api-key: $(STAMP)
 	@test -n "$(TENANT)" -a -n "$(STACK)" || { echo "usage: make api-key TENANT=<tenant> STACK=<stack name>"; exit 2; }
 	@table=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='ApiKeysTableName'].OutputValue" --output text) && \
-	  $(BIN)/python -m docjobs.api_keys --tenant $(TENANT) --table "$$table"
+	  $(BIN)/python -m docjobs.adapters.api_keys --tenant $(TENANT) --table "$$table"
 
 openapi: $(STAMP)
 	@$(BIN)/python -m docjobs.api.openapi

@@ -5,7 +5,7 @@
    against raw PyMuPDF extraction + chunking of the same bytes (``pdf_parsing.iter_pages`` +
    ``chunking.chunk_pages``, no AWS). Target: ratio ≤ 1.3.
 2. Memory: the parse stage's peak for 10 and 1,000 pages (``iter_pages`` streaming each page to
-   a spool file, as ``stages/parse.py`` does), each size in a fresh subprocess: the Python heap
+   a spool file, as ``pipeline/stages/parse.py`` does), each size in a fresh subprocess: the Python heap
    peak (tracemalloc) and the process's resident-set growth (VmHWM of the fresh process, includes
    MuPDF's C heap). Target: 1,000 pages <= 1.5 x the 10-page figure.
 
@@ -41,8 +41,8 @@ def _document(pages: int) -> bytes:
 
 def raw_parse_and_chunk(data: bytes, filename: str = "bench.pdf") -> tuple[int, int]:
     """(pages, chunks) from PyMuPDF + chunking alone."""
-    from docjobs.chunking import ChunkingOptions, chunk_pages
-    from docjobs.pdf_parsing import iter_pages, open_document
+    from docjobs.engines.chunking import ChunkingOptions, chunk_pages
+    from docjobs.engines.pdf_parsing import iter_pages, open_document
 
     pages = 0
 
@@ -73,9 +73,9 @@ def end_to_end(data: bytes, runs: int) -> tuple[list[float], dict[str, object]]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    import docjobs.aws_clients
-    import docjobs.settings
-    from docjobs import api_keys
+    import docjobs.adapters.aws_clients
+    import docjobs.core.settings
+    from docjobs.adapters import api_keys
     from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
 
     times: list[float] = []
@@ -87,8 +87,8 @@ def end_to_end(data: bytes, runs: int) -> tuple[list[float], dict[str, object]]:
             parameters={"OcrEngine": "none", "LogLevel": "WARNING"},
             env_overrides={"POWERTOOLS_LOG_LEVEL": "WARNING"},
         ).deploy()
-        docjobs.aws_clients.reset_clients()
-        docjobs.settings.get_settings.cache_clear()
+        docjobs.adapters.aws_clients.reset_clients()
+        docjobs.core.settings.get_settings.cache_clear()
         try:
             key = api_keys.create_api_key("bench", name="bench")
             headers = {"Authorization": f"Bearer {key}"}
@@ -152,7 +152,7 @@ def _memory_child(path: str) -> None:
     """In a fresh process: parse the file the way the parse stage does; print JSON."""
     import pymupdf  # noqa: F401 - imported before measuring: imports are not the stage's peak
 
-    from docjobs.pdf_parsing import iter_pages, open_document
+    from docjobs.engines.pdf_parsing import iter_pages, open_document
 
     baseline_rss = _vm_kb("VmRSS")
     tracemalloc.start()

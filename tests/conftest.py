@@ -3,7 +3,7 @@
 ``stack`` is per test (a fresh moto account each time, about 2 s); ``module_stack`` is one
 deployment per test module for read-mostly tests that tolerate shared state. Both yield a
 ``docjobs_local.emulator.EmulatedStack`` with ``docjobs``' cached clients and settings reset
-to it, so ``docjobs.job_store`` & co. talk to the stack's tables.
+to it, so ``docjobs.adapters.job_store`` & co. talk to the stack's tables.
 
 Other suites (tests/integration/conftest.py) build on ``stack``; keep this file generic.
 """
@@ -80,8 +80,8 @@ class ApiClient:
 
 def reset_docjobs_caches() -> None:
     """Make ``docjobs`` re-read the environment and recreate its boto3 clients."""
-    from docjobs import aws_clients
-    from docjobs.settings import get_settings
+    from docjobs.adapters import aws_clients
+    from docjobs.core.settings import get_settings
 
     aws_clients.reset_clients()
     get_settings.cache_clear()
@@ -128,7 +128,7 @@ def module_stack() -> Iterator[Any]:
 
 
 def _make_key_factory(stack: Any) -> Callable[[str], str]:
-    from docjobs.api_keys import create_api_key
+    from docjobs.adapters.api_keys import create_api_key
 
     keys: dict[str, str] = {}
 
@@ -179,8 +179,8 @@ def seed_job_record(tenant_id: str, **fields: Any) -> Any:
     """
     from datetime import timedelta
 
-    from docjobs import job_store
-    from docjobs.models import JobRecord, new_id, utc_now
+    from docjobs.adapters import job_store
+    from docjobs.core.models import JobRecord, new_id, utc_now
 
     status = fields.pop("status", "queued")
     now = utc_now()

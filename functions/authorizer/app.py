@@ -5,8 +5,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docjobs.authorization import authorize_token
-from docjobs.observability import logger
+from docjobs.core.observability import logger
+from docjobs.domain.authorization import authorize_token
 
 
 @logger.inject_lambda_context(clear_state=True)

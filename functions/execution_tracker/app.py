@@ -3,8 +3,8 @@
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docjobs.observability import logger
-from docjobs.stages.failure import reconcile_execution_end
+from docjobs.core.observability import logger
+from docjobs.pipeline.stages.failure import reconcile_execution_end
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,8 +4,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docjobs.job_store import forget_expired_job
-from docjobs.observability import logger
+from docjobs.adapters.job_store import forget_expired_job
+from docjobs.core.observability import logger
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

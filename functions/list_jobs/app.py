@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docjobs.api.http import build_resolver
 from docjobs.api.routes import list_jobs_router
-from docjobs.observability import logger
+from docjobs.core.observability import logger
 
 app = build_resolver(list_jobs_router)
 

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docjobs.api.openapi import build_openapi_resolver
-from docjobs.observability import logger
+from docjobs.core.observability import logger
 
 app = build_openapi_resolver()
 

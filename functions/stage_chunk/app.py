@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docjobs.observability import logger
-from docjobs.stages import chunk
-from docjobs.stages.progress import StageInput, record_retry
+from docjobs.core.observability import logger
+from docjobs.jobtypes.parse import chunk
+from docjobs.pipeline.progress import StageInput, record_retry
 
 
 @logger.inject_lambda_context(clear_state=True)

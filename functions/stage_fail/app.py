@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docjobs.observability import logger
-from docjobs.stages.failure import record_failure
+from docjobs.core.observability import logger
+from docjobs.pipeline.stages.failure import record_failure
 
 
 @logger.inject_lambda_context(clear_state=True)

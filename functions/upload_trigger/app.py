@@ -3,8 +3,8 @@
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docjobs.observability import logger
-from docjobs.stages.upload_trigger import start_job_for_upload
+from docjobs.core.observability import logger
+from docjobs.domain.upload_trigger import start_job_for_upload
 
 
 @logger.inject_lambda_context(clear_state=True)

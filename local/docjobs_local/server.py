@@ -149,7 +149,7 @@ class LocalServer:
         self._http_thread.start()
 
     def _create_keys(self) -> None:
-        from docjobs import api_keys, aws_clients
+        from docjobs.adapters import api_keys, aws_clients
 
         aws_clients.reset_clients()  # the endpoint changed since any client was made
         key = os.environ.get("DOCJOBS_API_KEY")

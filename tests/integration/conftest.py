@@ -47,13 +47,13 @@ _tenant_numbers = itertools.count(1)
 
 
 def _clear_caches() -> None:
-    import docjobs.aws_clients
-    import docjobs.settings
-    import docjobs.vectorizing
+    import docjobs.adapters.aws_clients
+    import docjobs.core.settings
+    import docjobs.engines.vectorizing
 
-    docjobs.aws_clients.reset_clients()
-    docjobs.settings.get_settings.cache_clear()
-    docjobs.vectorizing.reset_clients()
+    docjobs.adapters.aws_clients.reset_clients()
+    docjobs.core.settings.get_settings.cache_clear()
+    docjobs.engines.vectorizing.reset_clients()
 
 
 @dataclass
@@ -126,7 +126,7 @@ class Pipeline:
     """One test's tenant on the deployed stack."""
 
     def __init__(self, stack: EmulatedStack, monkeypatch: pytest.MonkeyPatch) -> None:
-        from docjobs import api_keys
+        from docjobs.adapters import api_keys
 
         self.stack = stack
         self.monkeypatch = monkeypatch
@@ -217,7 +217,7 @@ class Pipeline:
             time.sleep(0.05)
 
     def record(self, job_id: str) -> Any:
-        from docjobs import job_store
+        from docjobs.adapters import job_store
 
         return job_store.get_job(self.tenant, job_id)
 
@@ -262,7 +262,7 @@ class StatusSpy:
 
 @pytest.fixture
 def status_spy(monkeypatch: pytest.MonkeyPatch) -> StatusSpy:
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     spy = StatusSpy()
     original: Callable[..., Any] = job_store.update_job

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from docjobs import job_store
-from docjobs.errors import TransientError
-from docjobs.models import JobRecord, new_id, utc_now
-from docjobs.stages import chunk, finish, ocr_pages, parse, upload, vectorize
+from docjobs.adapters import job_store
+from docjobs.core.errors import TransientError
+from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.jobtypes.parse import chunk, finish, vectorize
+from docjobs.pipeline.stages import ocr_pages, parse, upload
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Gate, Pipeline, StatusSpy, Submitted
 
@@ -312,7 +313,7 @@ def test_cancel_whose_stop_execution_is_lost_ends_quietly_in_job_cancelled(
 ) -> None:
     """If StopExecution fails (the API logs it and still answers 200), the next stage write finds
     the job cancelled, raises JobCancelledError and the ASL ends in JobCancelled."""
-    from docjobs import job_service
+    from docjobs.domain import job_service
 
     monkeypatch.setattr(job_service, "stop_execution", lambda execution_arn, cause: None)
     _block_after(monkeypatch, parse, "begin_stage", gate)
@@ -339,7 +340,7 @@ def test_cancel_after_some_vectors_were_upserted_withdraws_them(
 ) -> None:
     """Small batches (10 per embed and per upsert) so the first vectors reach the index before
     the cancel; the stage then deletes every id it handed out, and the index is left clean."""
-    from docjobs import vectorizing
+    from docjobs.engines import vectorizing
 
     pipeline.use_pinecone(fake_pinecone)
     real_from_env = vectorizing.VectorizeSettings.from_env

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from docjobs import job_service, job_store
-from docjobs.models import JobRecord, new_id, utc_now
+from docjobs.adapters import job_store
+from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.domain import job_service
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Pipeline, StatusSpy, Submitted
 

@@ -13,7 +13,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.textract.models import TextractBackend, textract_backends
 
-from docjobs import textract_ocr
+from docjobs.engines import textract_ocr
 from tests import sample_documents as samples
 from tests.integration.conftest import Pipeline
 

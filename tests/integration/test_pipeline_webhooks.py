@@ -14,7 +14,7 @@ import pytest
 import trustme
 from pytest_httpserver import HTTPServer
 
-from docjobs import webhooks
+from docjobs.domain import webhooks
 from tests.integration.conftest import Pipeline, Submitted
 from tests.sample_documents import encrypted_pdf, multi_page_pdf
 

@@ -27,14 +27,14 @@ def _execution_arn(stack, job_id: str) -> str:
 
 
 def _complete_with_result(stack, tenant: str, seed_job, result: dict) -> str:
-    from docjobs.models import ResultPointer
+    from docjobs.core.models import ResultPointer
 
     job = seed_job(tenant, status="processing")
     key = f"results/{tenant}/{job.id}/result.json"
     raw = json.dumps(result).encode()
     stack.client("s3").put_object(Bucket=stack.physical_name("DocumentsBucket"), Key=key, Body=raw)
-    from docjobs import job_store
-    from docjobs.models import utc_now
+    from docjobs.adapters import job_store
+    from docjobs.core.models import utc_now
 
     def complete(current):
         current.status, current.progress, current.completed_at = "completed", 100, utc_now()
@@ -107,7 +107,7 @@ def test_get_completed_job_whose_result_object_is_gone_returns_200_without_resul
 
 
 def test_get_failed_job_with_non_spec_error_code_shows_internal_error(client, seed_job):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     job = seed_job("acme", status="processing")
 
@@ -146,7 +146,7 @@ def paused_upload_stage(monkeypatch):
     """The Upload stage blocks until released, so an execution is RUNNING for as long as needed."""
     import threading
 
-    from docjobs.stages import upload
+    from docjobs.pipeline.stages import upload
 
     entered, release = threading.Event(), threading.Event()
 
@@ -185,7 +185,7 @@ def test_cancel_of_active_job_returns_200(client, seed_job, status):
 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
 def test_cancel_of_terminal_job_returns_409_naming_status(client, seed_job, status):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     job = seed_job("acme", status=status)
     counts = {s: job_store.count_jobs("acme", status=s) for s in ("completed", "failed", "cancelled")}
@@ -258,7 +258,7 @@ def test_missing_wrong_or_malformed_key_returns_401(api_client, method, path, au
 
 
 def test_revoked_key_returns_401(api_client, stack):
-    from docjobs.api_keys import hash_key
+    from docjobs.adapters.api_keys import hash_key
 
     client = api_client("revoked-tenant")
     assert client.get("/api/jobs").status == 200

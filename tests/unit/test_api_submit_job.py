@@ -137,7 +137,7 @@ def test_submit_job_of_type_not_enabled_returns_400_saying_so(api_client, job_ty
 
 
 def test_rejected_submission_stores_nothing(api_client):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     client = api_client("rejected-only")
     client.post("/api/jobs", {"type": "parse", "input": INPUT, "options": {"nope": 1}})

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from docjobs.authorization import bearer_key
+from docjobs.domain.authorization import bearer_key
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/Prod/GET/api/jobs"
 
@@ -40,7 +40,7 @@ def test_bearer_parsing(header, expected):
 
 
 def test_keys_table_holds_only_hashes(stack):
-    from docjobs.api_keys import create_api_key
+    from docjobs.adapters.api_keys import create_api_key
 
     key = create_api_key("hash-check", name="ci")
     items = stack.client("dynamodb").scan(TableName=stack.physical_name("ApiKeysTable"))["Items"]
@@ -53,8 +53,8 @@ def test_keys_table_holds_only_hashes(stack):
 
 
 def test_create_api_key_refuses_bad_tenant_and_short_key(stack):
-    from docjobs.api_keys import create_api_key
-    from docjobs.errors import InputValidationError
+    from docjobs.adapters.api_keys import create_api_key
+    from docjobs.core.errors import InputValidationError
 
     for tenant in ("", "a b", "x" * 65, "acme/other"):
         with pytest.raises(InputValidationError):
@@ -68,7 +68,7 @@ def _token_event(token: str) -> dict:
 
 
 def test_authorizer_allows_a_known_key_with_the_tenant_in_context(stack):
-    from docjobs.api_keys import create_api_key
+    from docjobs.adapters.api_keys import create_api_key
 
     key = create_api_key("ctx-tenant", name="ci")
     policy = stack.invoke("AuthorizerFunction", _token_event(f"Bearer {key}"))
@@ -93,7 +93,7 @@ def test_authorizer_rejects_unknown_or_malformed_tokens_with_unauthorized(stack,
 
 def test_key_hash_as_token_is_rejected(stack):
     """Someone who read the table cannot use a stored hash as a key."""
-    from docjobs.api_keys import create_api_key, hash_key
+    from docjobs.adapters.api_keys import create_api_key, hash_key
     from docjobs_local.emulator import LambdaFunctionError
 
     key = create_api_key("hash-as-key")
@@ -105,7 +105,7 @@ def test_tenant_from_the_authorizer_reaches_the_handler(stack, api_client):
     client = api_client("reach-a")
     created = client.post("/api/jobs", {"type": "parse", "input": "https://example.com/doc.pdf"})
     assert created.status == 202
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     assert job_store.get_job("reach-a", created.json["id"]).tenant_id == "reach-a"
     assert client.get("/api/jobs").json["total"] == 1

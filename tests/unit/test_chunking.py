@@ -1,4 +1,4 @@
-"""Behaviour of docjobs.chunking (pure Python: pages are built by hand or parsed samples)."""
+"""Behaviour of docjobs.engines.chunking (pure Python: pages are built by hand or parsed samples)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
-from docjobs.chunking import Chunk, ChunkingOptions, chunk_pages, count_tokens
-from docjobs.pdf_parsing import ParsedPage
+from docjobs.engines.chunking import Chunk, ChunkingOptions, chunk_pages, count_tokens
+from docjobs.engines.pdf_parsing import ParsedPage
 
 
 def page(number: int, text: str) -> ParsedPage:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from docjobs.errors import JOB_ERROR_CODES, error_code_for_error_type
-from docjobs.stages.failure import describe_failure
+from docjobs.core.errors import JOB_ERROR_CODES, error_code_for_error_type
+from docjobs.pipeline.stages.failure import describe_failure
 
 
 @pytest.mark.parametrize(

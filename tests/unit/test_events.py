@@ -97,7 +97,7 @@ def test_event_sources_match_the_template_patterns():
     "name", ["stage_upload", "stage_parse", "stage_ocr", "stage_chunk", "stage_vectorize"]
 )
 def test_stage_events_are_valid_stage_inputs(name):
-    from docjobs.stages.progress import StageInput
+    from docjobs.pipeline.progress import StageInput
 
     for path in _events_of(name):
         StageInput.model_validate(json.loads(path.read_text()))
@@ -120,7 +120,7 @@ def test_api_event_invokes_its_function_without_5xx(stack, path):
 
 
 def test_authorizer_event_allows_the_sample_key(stack):
-    from docjobs.api_keys import create_api_key
+    from docjobs.adapters.api_keys import create_api_key
 
     create_api_key("acme", key=SAMPLE_KEY)
     policy = stack.invoke("AuthorizerFunction", json.loads((EVENTS / "authorizer.json").read_text()))

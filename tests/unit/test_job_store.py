@@ -53,7 +53,7 @@ _COUNT_LIMITS = [
 def test_cursor_walk_visits_every_job_once_newest_first_and_matches_offset_pages(
     populated, count, status, job_type, limit
 ):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     tenant = f"n{count}"
     expected = _matching(populated[count], status, job_type)
@@ -88,7 +88,7 @@ def test_cursor_walk_visits_every_job_once_newest_first_and_matches_offset_pages
 
 
 def test_offset_past_the_end_is_an_empty_page_with_the_total(populated):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     page = job_store.list_jobs("n51", status=None, job_type=None, limit=10, offset=51)
     assert page.jobs == [] and page.has_more is False and page.next_token is None and page.total == 51
@@ -96,7 +96,7 @@ def test_offset_past_the_end_is_an_empty_page_with_the_total(populated):
 
 @pytest.mark.parametrize("limit", [1, 10, 50, 100])
 def test_cursor_page_reads_limit_plus_one_items_and_one_getitem(populated, monkeypatch, limit):
-    from docjobs import aws_clients, job_store
+    from docjobs.adapters import aws_clients, job_store
 
     first = job_store.list_jobs("n237", status=None, job_type=None, limit=limit)
     client = aws_clients.dynamodb()
@@ -122,7 +122,7 @@ def test_cursor_page_reads_limit_plus_one_items_and_one_getitem(populated, monke
 
 
 def test_filtered_cursor_page_reads_limit_plus_one(populated, monkeypatch):
-    from docjobs import aws_clients, job_store
+    from docjobs.adapters import aws_clients, job_store
 
     first = job_store.list_jobs("n237", status="completed", job_type="parse", limit=5)
     client = aws_clients.dynamodb()
@@ -139,8 +139,8 @@ def test_filtered_cursor_page_reads_limit_plus_one(populated, monkeypatch):
 
 
 def test_page_token_for_other_filters_is_refused(populated):
-    from docjobs import job_store
-    from docjobs.errors import InputValidationError
+    from docjobs.adapters import job_store
+    from docjobs.core.errors import InputValidationError
 
     token = job_store.list_jobs("n51", status="queued", job_type=None, limit=2).next_token
     assert token
@@ -161,8 +161,8 @@ def test_page_token_for_other_filters_is_refused(populated):
     ],
 )
 def test_malformed_page_token_is_refused(token):
-    from docjobs import job_store
-    from docjobs.errors import InputValidationError
+    from docjobs.adapters import job_store
+    from docjobs.core.errors import InputValidationError
 
     with pytest.raises(InputValidationError, match="not a token this API returned"):
         job_store.decode_page_token(token, None, None)
@@ -175,8 +175,8 @@ def test_forged_page_token_with_a_non_job_id_is_refused(after):
     import base64
     import json
 
-    from docjobs import job_store
-    from docjobs.errors import InputValidationError
+    from docjobs.adapters import job_store
+    from docjobs.core.errors import InputValidationError
 
     raw = json.dumps({"after": after, "status": None, "type": None}).encode()
     token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -185,8 +185,8 @@ def test_forged_page_token_with_a_non_job_id_is_refused(after):
 
 
 def test_page_token_round_trips():
-    from docjobs import job_store
-    from docjobs.models import new_id
+    from docjobs.adapters import job_store
+    from docjobs.core.models import new_id
 
     job_id = new_id()
     token = job_store.encode_page_token(job_id, "queued", "parse")
@@ -197,8 +197,8 @@ def test_page_token_round_trips():
 
 
 def _counts(tenant: str) -> dict[str, int]:
-    from docjobs import job_store
-    from docjobs.models import JOB_STATUSES
+    from docjobs.adapters import job_store
+    from docjobs.core.models import JOB_STATUSES
 
     out = {"all": job_store.count_jobs(tenant)}
     for s in JOB_STATUSES:
@@ -209,7 +209,7 @@ def _counts(tenant: str) -> dict[str, int]:
 
 
 def test_status_change_moves_counters_in_step(stack):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     job = seed_job_record("counters")
     assert _counts("counters")["queued"] == 1
@@ -219,7 +219,7 @@ def test_status_change_moves_counters_in_step(stack):
 
 
 def test_same_status_write_leaves_counters_alone(stack):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     job = seed_job_record("same-status", status="processing")
     before = _counts("same-status")
@@ -230,9 +230,9 @@ def test_same_status_write_leaves_counters_alone(stack):
 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
 def test_terminal_job_cannot_change_status(stack, status):
-    from docjobs import job_store
-    from docjobs.errors import ConflictError
-    from docjobs.job_store import JobAlreadyTerminalError
+    from docjobs.adapters import job_store
+    from docjobs.adapters.job_store import JobAlreadyTerminalError
+    from docjobs.core.errors import ConflictError
 
     tenant = f"terminal-{status}"
     job = seed_job_record(tenant, status=status)
@@ -252,7 +252,7 @@ def test_terminal_job_cannot_change_status(stack, status):
 
 
 def test_concurrent_writer_is_detected_and_reapplied(stack):
-    from docjobs import job_store
+    from docjobs.adapters import job_store
 
     job = seed_job_record("race")
     attempts = []
@@ -270,8 +270,8 @@ def test_concurrent_writer_is_detected_and_reapplied(stack):
 
 
 def test_get_job_of_other_tenant_is_not_found(stack):
-    from docjobs import job_store
-    from docjobs.errors import NotFoundError
+    from docjobs.adapters import job_store
+    from docjobs.core.errors import NotFoundError
 
     job = seed_job_record("owner")
     with pytest.raises(NotFoundError):
@@ -281,8 +281,8 @@ def test_get_job_of_other_tenant_is_not_found(stack):
 
 
 def test_forget_expired_job_takes_it_out_of_the_counts(stack):
-    from docjobs import aws_clients, job_store
-    from docjobs.settings import get_settings
+    from docjobs.adapters import aws_clients, job_store
+    from docjobs.core.settings import get_settings
 
     job = seed_job_record("expiry", status="processing")
     item = aws_clients.dynamodb().get_item(

@@ -1,4 +1,4 @@
-"""Behaviour of docjobs.ocr: Tesseract through PyMuPDF, engine selection, failures."""
+"""Behaviour of docjobs.engines.ocr: Tesseract through PyMuPDF, engine selection, failures."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from docjobs.errors import OcrError
-from docjobs.ocr import OcrEngine, TesseractEngine, find_tessdata, get_ocr_engine
+from docjobs.core.errors import OcrError
+from docjobs.engines.ocr import OcrEngine, TesseractEngine, find_tessdata, get_ocr_engine
 from tests import sample_documents as samples
 
 needs_tesseract = pytest.mark.skipif(
@@ -87,4 +87,4 @@ def test_unknown_engine_is_not_available() -> None:
 def test_textract_engine_is_imported_lazily_and_has_the_right_name() -> None:
     engine = get_ocr_engine("textract")
     assert engine.name == "textract"
-    assert type(engine).__module__ == "docjobs.textract_ocr"
+    assert type(engine).__module__ == "docjobs.engines.textract_ocr"

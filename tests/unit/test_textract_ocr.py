@@ -15,8 +15,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.textract.models import TextractBackend, textract_backends
 from moto.textract.responses import TextractResponse
 
-from docjobs.errors import OcrError, TransientError
-from docjobs.textract_ocr import (
+from docjobs.core.errors import OcrError, TransientError
+from docjobs.engines.textract_ocr import (
     TextractEngine,
     blocks_to_markdown,
     build_page_subset_pdf,

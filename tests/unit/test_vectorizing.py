@@ -9,9 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from docjobs.chunking import Chunk
-from docjobs.errors import InputValidationError, TransientError
-from docjobs.vectorizing import (
+from docjobs.core.errors import InputValidationError, TransientError
+from docjobs.engines.chunking import Chunk
+from docjobs.engines.vectorizing import (
     ConfigurationError,
     VectorizeSettings,
     chunk_metadata,

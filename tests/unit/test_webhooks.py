@@ -9,10 +9,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from docjobs import webhooks
-from docjobs.errors import TransientError
-from docjobs.models import JobRecord, utc_now
-from docjobs.settings import get_settings
+from docjobs.core.errors import TransientError
+from docjobs.core.models import JobRecord, utc_now
+from docjobs.core.settings import get_settings
+from docjobs.domain import webhooks
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Every API error has the shape ``{"error": "<what was wrong>", "error_code": "<CODE>"}``
 (plus ``details`` where useful). Status codes come from the error classes
-(``docjobs.errors``); nothing here matches on message text.
+(``docjobs.core.errors``); nothing here matches on message text.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from docjobs.errors import DocjobsError, InputValidationError, UnauthorizedError
-from docjobs.observability import logger
+from docjobs.core.errors import DocjobsError, InputValidationError, UnauthorizedError
+from docjobs.core.observability import logger
 
 
 def error_response(status: int, error_code: str, message: str, details: Any = None) -> Response[Any]:

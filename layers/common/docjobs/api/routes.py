@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from docjobs import job_service
 from docjobs.api.http import tenant_of
 from docjobs.api.schemas import (
     CancelJobResponse,
@@ -23,7 +22,8 @@ from docjobs.api.schemas import (
     SubmitJobRequest,
     SubmittedJob,
 )
-from docjobs.models import JobStatus, JobType
+from docjobs.core.models import JobStatus, JobType
+from docjobs.domain import job_service
 
 
 def _error(status: int, code: str) -> dict[int, Any]:
@@ -81,7 +81,7 @@ def submit_job(
 ) -> SubmittedJob:
     tenant = tenant_of(submit_job_router)
     if idempotency_key is not None:
-        from docjobs.idempotent_submission import submit_job_once
+        from docjobs.adapters.idempotency import submit_job_once
 
         return submit_job_once(tenant, body, idempotency_key, submit_job_router.lambda_context)
     return job_service.submitted_job(job_service.submit_job(tenant, body))

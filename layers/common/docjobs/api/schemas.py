@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from docjobs.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage
+from docjobs.core.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage
 
 #: How deep client ``metadata`` may nest (DynamoDB allows 32 levels for the whole item).
 MAX_METADATA_DEPTH = 10

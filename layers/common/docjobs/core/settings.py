@@ -1,0 +1,60 @@
+"""Service settings: one validated model, read lazily from the environment.
+
+The values come from template.yaml (Globals.Function.Environment); nothing here
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    jobs_table_name: str = Field(min_length=3)
+    api_keys_table_name: str = Field(default="", description="Only the authorizer and key CLI need it")
+    idempotency_table_name: str = Field(default="", description="Only the submit route needs it")
+    documents_bucket_name: str = Field(min_length=3)
+    state_machine_arn: str = Field(default="", description="Only functions that start executions need it")
+    job_ttl_days: int = Field(default=90, ge=1, le=3650)
+    upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    max_input_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    input_fetch_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    allow_private_input_urls: bool = Field(default=False, description="local runtime and tests only")
+    max_inline_result_bytes: int = Field(default=4 * 1024 * 1024, ge=0, le=5 * 1024 * 1024)
+    stage_timeout_seconds: int = Field(default=900, ge=1, le=900, description="Task timeout of each stage")
+    ocr_batch_pages: int = Field(default=10, ge=1, le=200, description="pages per OCR Map iteration")
+    ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
+    textract_poll_seconds: int = Field(
+        default=5, ge=0, le=300, description="Wait between Textract status polls (the ASL's TextractWait)"
+    )
+
+
+class PineconeSettings(BaseSettings):
+    """Vectorizing configuration, read on each call (cheap) so a changed environment shows.
+
+    Kept apart from ``Settings`` because its values are optional: missing or invalid ones turn
+    vectorizing off with a reason (``docjobs.engines.vectorizing.vectorizing_status``), never a crash.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    pinecone_secret_arn: str = ""
+    pinecone_api_key: str = ""
+    pinecone_index_host: str = ""
+    embed_dimension: str = "1024"
+
+
+def get_pinecone_settings() -> PineconeSettings:
+    return PineconeSettings()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (validated once; ``get_settings.cache_clear()`` re-reads)."""
+    return Settings()

@@ -1,0 +1,71 @@
+"""A file put under ``uploads/<tenant>/`` starts a job through the same path as POST /api/jobs.
+
+The job type comes from the object's ``x-amz-meta-job-type`` (default ``parse``) and
+options from ``x-amz-meta-job-options`` (JSON). A bad type or options still leaves a
+trace: a job ``failed`` with VALIDATION_ERROR that the tenant can list.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from urllib.parse import unquote_plus
+
+from pydantic import ValidationError
+
+from docjobs.adapters import job_store, storage
+from docjobs.adapters.api_keys import validate_tenant_id
+from docjobs.api.schemas import SubmitJobRequest
+from docjobs.core.errors import InputValidationError
+from docjobs.core.models import JOB_TYPES, JobRecord, new_id, utc_now
+from docjobs.core.observability import logger
+from docjobs.core.settings import get_settings
+from docjobs.domain import job_service
+
+UPLOADS_PREFIX = "uploads/"
+
+
+def start_job_for_upload(bucket: str, key: str) -> dict[str, Any]:
+    key = unquote_plus(key)
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] + "/" != UPLOADS_PREFIX or not parts[-1]:
+        logger.warning("ignored an upload outside uploads/<tenant>/", extra={"key": key})
+        return {"action": "ignored", "reason": "key is not uploads/<tenant>/<file>"}
+    tenant_id = validate_tenant_id(parts[1])
+    if bucket != storage.bucket():
+        return {"action": "ignored", "reason": f"bucket {bucket} is not the documents bucket"}
+    head = storage.head(key) or {}
+    meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+    job_type = meta.get("job-type", "parse")
+    try:
+        options = json.loads(meta["job-options"]) if meta.get("job-options") else {}
+        request = SubmitJobRequest(type=job_type, document_id=new_id(), options=options)
+        job = job_service.submit_job(tenant_id, request, document_key=key)
+    except (InputValidationError, ValidationError, json.JSONDecodeError) as exc:
+        message = (
+            exc.message if isinstance(exc, InputValidationError) else f"upload metadata is not valid: {exc}"
+        )
+        job = _record_rejected_upload(tenant_id, key, job_type, message)
+        return {"action": "rejected", "job_id": job.id, "error": message}
+    return {"action": "started", "job_id": job.id}
+
+
+def _record_rejected_upload(tenant_id: str, key: str, job_type: str, message: str) -> JobRecord:
+    now = utc_now()
+    job = JobRecord(
+        id=new_id(),
+        tenant_id=tenant_id,
+        type=job_type if job_type in JOB_TYPES else "parse",
+        status="failed",
+        error=message,
+        error_code="VALIDATION_ERROR",
+        completed_at=now,
+        document_key=key,
+        metadata={"filename": key.rsplit("/", 1)[-1]},
+        created_at=now,
+        updated_at=now,
+        expires_at=int((now + timedelta(days=get_settings().job_ttl_days)).timestamp()),
+    )
+    job_store.create_job(job)
+    return job

@@ -1,0 +1,66 @@
+"""Stage ``chunking``: merge parsed and OCR'd pages, chunk them, stream ``chunks.jsonl``."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from docjobs.adapters import aws_clients, storage
+from docjobs.jobtypes.parse.options import ParseOptions
+from docjobs.pipeline.progress import StageInput, begin_stage, report_progress
+from docjobs.pipeline.stages.ocr_pages import iter_ocr_pages
+from docjobs.pipeline.stages.parse import PAGES
+
+CHUNKS = "chunks.jsonl"
+
+
+def merged_pages(tenant_id: str, job_id: str) -> Iterator[dict[str, Any]]:
+    """Each page once, in order: the OCR'd version where there is one."""
+    ocr = iter_ocr_pages(tenant_id, job_id)
+    pending = next(ocr, None)
+    for page in storage.iter_jsonl(storage.work_key(tenant_id, job_id, PAGES)):
+        while pending is not None and pending["page"] < page["page"]:
+            pending = next(ocr, None)
+        if pending is not None and pending["page"] == page["page"]:
+            yield pending
+            pending = next(ocr, None)
+        else:
+            yield page
+
+
+def run(stage_input: StageInput) -> dict[str, Any]:
+    from docjobs.engines.chunking import ChunkingOptions, chunk_pages
+    from docjobs.engines.pdf_parsing import ParsedPage
+
+    job = begin_stage(stage_input, "chunking")
+    options = ParseOptions.model_validate(job.options)
+    chunking = ChunkingOptions(
+        strategy=options.chunk_strategy,
+        target_tokens=options.chunk_target_tokens,
+        overlap_tokens=options.chunk_overlap_tokens,
+    )
+    pages = (ParsedPage.model_validate(row) for row in merged_pages(job.tenant_id, job.id))
+    count = 0
+    with tempfile.TemporaryFile() as out:
+        for chunk in chunk_pages(pages, chunking):
+            out.write(chunk.model_dump_json().encode() + b"\n")
+            count += 1
+        out.seek(0)
+        aws_clients.s3().upload_fileobj(
+            out, storage.bucket(), storage.work_key(job.tenant_id, job.id, CHUNKS)
+        )
+    report_progress(stage_input, "chunking", 1.0)
+    vectorize, reason = vectorize_decision(options.vectorize, count)
+    return {"chunk_count": count, "vectorize": vectorize, "vectorize_reason": reason}
+
+
+def vectorize_decision(requested: bool, chunk_count: int) -> tuple[bool, str]:
+    if not requested:
+        return False, "not requested: submit the job with options.vectorize = true"
+    if chunk_count == 0:
+        return False, "the document produced no chunks"
+    from docjobs.engines.vectorizing import vectorizing_status
+
+    configured, why = vectorizing_status()
+    return (True, "") if configured else (False, why)

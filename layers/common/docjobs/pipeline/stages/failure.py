@@ -1,0 +1,74 @@
+"""How a job ends ``failed``: from the state machine's Catch, or from the execution tracker."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from docjobs.adapters import job_store
+from docjobs.adapters.job_store import JobAlreadyTerminalError
+from docjobs.core.errors import error_code_for_error_type
+from docjobs.core.observability import logger
+from docjobs.domain.transitions import cancel_job_record, fail_job
+
+
+def describe_failure(error: str, cause: str | None) -> tuple[str, str]:
+    """(message, error_code) from a Step Functions error name and cause."""
+    code = error_code_for_error_type(error)
+    message = cause or error
+    if cause:
+        try:
+            parsed = json.loads(cause)
+        except (json.JSONDecodeError, TypeError):
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("errorMessage"):
+            message = str(parsed["errorMessage"])
+    if code == "TIMEOUT" and error.startswith("States."):
+        message = (
+            f"job exceeded its time limit ({error}): {message}" if cause else "job exceeded its time limit"
+        )
+    if code == "INTERNAL_ERROR" and not error.startswith("States."):
+        message = f"{error}: {message}" if message != error else error
+    return message[:2000], code
+
+
+def record_failure(event: dict[str, Any]) -> dict[str, Any]:
+    message, code = describe_failure(str(event.get("error") or "States.TaskFailed"), event.get("cause"))
+    status = fail_job(event["tenant_id"], event["job_id"], message, code)
+    logger.info("job failed", extra={"job_id": event["job_id"], "error_code": code, "final_status": status})
+    return {"status": status, "error_code": code}
+
+
+def reconcile_execution_end(detail: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge ``Step Functions Execution Status Change``: a stopped execution never leaves
+    its job queued, processing or retrying."""
+    status = detail.get("status")
+    try:
+        execution_input = json.loads(detail.get("input") or "{}")
+    except json.JSONDecodeError:
+        execution_input = {}
+    tenant_id, job_id = execution_input.get("tenant_id"), execution_input.get("job_id") or detail.get("name")
+    if not tenant_id or not job_id:
+        logger.warning("execution event without a job", extra={"detail": detail})
+        return {"action": "ignored"}
+    if status == "TIMED_OUT":
+        final = fail_job(tenant_id, job_id, "job exceeded its time limit (execution timed out)", "TIMEOUT")
+    elif status == "ABORTED":
+        try:
+            final = cancel_job_record(tenant_id, job_id).status
+        except JobAlreadyTerminalError as exc:
+            final = exc.status
+    elif status == "FAILED":
+        message, code = describe_failure(str(detail.get("error") or "States.Runtime"), detail.get("cause"))
+        final = fail_job(tenant_id, job_id, message, code)
+    else:  # SUCCEEDED: the Finish stage completed the job, unless something went wrong
+        final = fail_job(tenant_id, job_id, "the pipeline ended without completing the job", "INTERNAL_ERROR")
+    deliver_webhook(tenant_id, job_id)
+    return {"action": "reconciled", "status": final}
+
+
+def deliver_webhook(tenant_id: str, job_id: str) -> None:
+    """Notify the job's webhook that it ended (a no-op for jobs without one)."""
+    from docjobs.domain.webhooks import deliver_job_webhook
+
+    deliver_job_webhook(job_store.get_job(tenant_id, job_id))

@@ -1,0 +1,117 @@
+"""Stage ``ocr``: read the pages without a text layer.
+
+Two paths (statemachines/job.asl.json): a Map of page batches, each OCR'd by the
+configured engine in its own invocation; or Textract's asynchronous API, started by one
+invocation and polled by the state machine (Wait → poll → Choice), so no Lambda sleeps.
+Either way the OCR'd pages land in ``ocr/*.jsonl`` in page order for the chunking stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from docjobs.adapters import aws_clients, storage
+from docjobs.core.settings import get_settings
+from docjobs.engines.pdf_parsing import MUPDF_LOCK
+from docjobs.jobtypes.parse.options import ParseOptions
+from docjobs.pipeline.progress import StageInput, begin_stage, read_job, report_progress
+
+OCR_PREFIX = "ocr/"
+
+
+def _batch_key(tenant_id: str, job_id: str, index: int) -> str:
+    return storage.work_key(tenant_id, job_id, f"{OCR_PREFIX}batch-{index:06d}.jsonl")
+
+
+def run_batch(
+    stage_input: StageInput, document_key: str, batch: dict[str, Any], batch_count: int
+) -> dict[str, Any]:
+    from docjobs.engines.ocr import get_ocr_engine
+
+    job = begin_stage(stage_input, "ocr")
+    options = ParseOptions.model_validate(job.options)
+    engine = get_ocr_engine(get_settings().ocr_engine)
+    pages = [int(p) for p in batch["pages"]]
+    data = storage.get_bytes(document_key)
+    with MUPDF_LOCK:  # "Attempt to use Leptonica from 2 threads at once" otherwise (see pdf_parsing)
+        results = engine.ocr_pages(
+            _as_pdf(data, document_key),
+            pages,
+            language=options.ocr_language,
+            detect_tables=options.detect_tables,
+        )
+    storage.put_jsonl(
+        _batch_key(job.tenant_id, job.id, int(batch["index"])),
+        (page.model_dump(mode="json") for page in results),
+    )
+    report_progress(stage_input, "ocr", (int(batch["index"]) + 1) / max(1, batch_count))
+    return {"index": batch["index"], "pages": len(results)}
+
+
+def _as_pdf(data: bytes, key: str) -> bytes:
+    """OCR engines take PDF bytes: convert images and other formats PyMuPDF opens."""
+    if data[:5] == b"%PDF-":
+        return data
+    from docjobs.engines.pdf_parsing import open_document
+
+    with open_document(data, filename=key.rsplit("/", 1)[-1]) as doc:
+        return bytes(doc.tobytes()) if doc.is_pdf else bytes(doc.convert_to_pdf())
+
+
+def start_textract(stage_input: StageInput, document_key: str) -> dict[str, Any]:
+    from docjobs.engines.textract_ocr import build_page_subset_pdf, start_text_detection
+
+    job = begin_stage(stage_input, "ocr")
+    options = ParseOptions.model_validate(job.options)
+    ocr_pages = [
+        int(row["page"])
+        for row in storage.iter_jsonl(storage.work_key(job.tenant_id, job.id, "pages.jsonl"))
+        if options.ocr == "force" or row.get("needs_ocr")
+    ]
+    data = storage.get_bytes(document_key)
+    with MUPDF_LOCK:
+        subset, page_map = build_page_subset_pdf(_as_pdf(data, document_key), ocr_pages)
+    input_key = storage.work_key(job.tenant_id, job.id, "textract-input.pdf")
+    storage.put_bytes(input_key, subset, "application/pdf")
+    storage.put_json(storage.work_key(job.tenant_id, job.id, "textract-page-map.json"), page_map)
+    textract_job_id = start_text_detection(
+        storage.bucket(),
+        input_key,
+        detect_tables=options.detect_tables,
+        client_request_token=job.id,
+        job_tag=job.tenant_id,
+    )
+    return {
+        "job_id": textract_job_id,
+        "status": "IN_PROGRESS",
+        "poll_after_seconds": get_settings().textract_poll_seconds,
+    }
+
+
+def poll_textract(stage_input: StageInput, textract: dict[str, Any]) -> dict[str, Any]:
+    from docjobs.engines.textract_ocr import collect_pages, poll_text_detection
+
+    job = read_job(stage_input)
+    options = ParseOptions.model_validate(job.options)
+    poll = poll_text_detection(textract["job_id"], detect_tables=options.detect_tables)
+    if poll.status == "IN_PROGRESS":
+        return {**textract, "status": "IN_PROGRESS"}
+    page_map = storage.get_json(storage.work_key(job.tenant_id, job.id, "textract-page-map.json"))
+    pages = collect_pages(textract["job_id"], detect_tables=options.detect_tables, page_map=page_map)
+    count = storage.put_jsonl(
+        _batch_key(job.tenant_id, job.id, 0), (p.model_dump(mode="json") for p in pages)
+    )
+    report_progress(stage_input, "ocr", 1.0)
+    return {"job_id": textract["job_id"], "status": "SUCCEEDED", "pages": count, "poll_after_seconds": 0}
+
+
+def iter_ocr_pages(tenant_id: str, job_id: str) -> Iterator[dict[str, Any]]:
+    """OCR'd pages in page order, streamed from the batch files (batches are page-ordered)."""
+    s3 = aws_clients.s3()
+    prefix = storage.work_key(tenant_id, job_id, OCR_PREFIX)
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=storage.bucket(), Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    for key in sorted(keys):
+        yield from storage.iter_jsonl(key)

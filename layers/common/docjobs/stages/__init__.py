@@ -1,1 +1,0 @@
-"""The pipeline's stage logic, one module per stage; ``progress`` holds what they share."""
