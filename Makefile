@@ -10,7 +10,7 @@ PY312 := $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key openapi build sizes bench clean
+.PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key openapi asl build sizes bench clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt
 	@test -n "$(PY312)" || { echo "Python 3.12 is needed (Lambda runtime python3.12): install it or put python3.12 on PATH"; exit 1; }
@@ -67,6 +67,10 @@ api-key: $(STAMP)
 	@table=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='ApiKeysTableName'].OutputValue" --output text) && \
 	  $(BIN)/python -m docjobs.adapters.api_keys --tenant $(TENANT) --table "$$table"
+
+# statemachines/<type>.asl.json from statemachines/src/ (a unit test fails when they are stale).
+asl: $(STAMP)
+	$(BIN)/python -m docjobs_local.asl_build
 
 openapi: $(STAMP)
 	@$(BIN)/python -m docjobs.api.openapi

@@ -93,7 +93,7 @@ def end_to_end(data: bytes, runs: int) -> tuple[list[float], dict[str, object]]:
             key = api_keys.create_api_key("bench", name="bench")
             headers = {"Authorization": f"Bearer {key}"}
             bucket = stack.physical_name("DocumentsBucket")
-            machine = stack.state_machine_arn("JobStateMachine")
+            machine = stack.state_machine_arn("ParseStateMachine")
             for _ in range(runs):
                 _, _, body = stack.api_request(
                     "POST", "/api/documents", headers=headers, body={"filename": "bench.pdf"}

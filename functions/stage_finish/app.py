@@ -1,14 +1,7 @@
-"""Finish (Step Functions task): publish the result and complete the job."""
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+"""Finish (Step Functions task): publish the parse result and complete the job."""
 
 from docjobs.core.observability import logger
-from docjobs.jobtypes.parse import finish
-from docjobs.pipeline.progress import StageInput, record_retry
+from docjobs.jobtypes.parse.finish import finish
 
-
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    stage_input = StageInput.model_validate(event)
-    record_retry(stage_input, None)
-    return finish.run(stage_input, event["vectorize"], event["chunk"], event["parse"])
+#: Typed input, retry counting, stage start and cancellation: docjobs.pipeline.runner.
+lambda_handler = logger.inject_lambda_context(clear_state=True)(finish)

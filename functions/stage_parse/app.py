@@ -1,14 +1,7 @@
 """Stage parsing (Step Functions task): pages, headings, tables; which pages need OCR."""
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from docjobs.core.observability import logger
-from docjobs.pipeline.progress import StageInput, record_retry
-from docjobs.pipeline.stages import parse
+from docjobs.pipeline.stages.parse import parse
 
-
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    stage_input = StageInput.model_validate(event)
-    record_retry(stage_input, "parsing")
-    return parse.run(stage_input, event["document_key"])
+#: Typed input, retry counting, stage start and cancellation: docjobs.pipeline.runner.
+lambda_handler = logger.inject_lambda_context(clear_state=True)(parse)

@@ -1,14 +1,7 @@
 """Stage vectorizing (Step Functions task): Pinecone llama-text-embed-v2."""
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from docjobs.core.observability import logger
-from docjobs.jobtypes.parse import vectorize
-from docjobs.pipeline.progress import StageInput, record_retry
+from docjobs.jobtypes.parse.vectorize import vectorize
 
-
-@logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    stage_input = StageInput.model_validate(event)
-    record_retry(stage_input, "vectorizing")
-    return vectorize.run(stage_input)
+#: Typed input, retry counting, stage start and cancellation: docjobs.pipeline.runner.
+lambda_handler = logger.inject_lambda_context(clear_state=True)(vectorize)

@@ -32,7 +32,7 @@ from docjobs_local.emulator import MOTO_CONFIG, EmulatedStack
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-STATE_MACHINE = "JobStateMachine"
+STATE_MACHINE = "ParseStateMachine"
 EXECUTION_TIMEOUT = 60.0
 
 # Settings every pipeline test starts from (the template's values plus small, fast limits).
@@ -62,10 +62,13 @@ class ExecutionHistories:
 
     by_arn: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def entered_states(self) -> set[str]:
+    def entered_states(self, job_type: str | None = None) -> set[str]:
+        """States entered by any execution, or by executions of ``job_type``'s state machine
+        (named ``<stack>-<type>``: its executions are ``...:execution:<stack>-<type>:<job id>``)."""
         return {
             event["stateEnteredEventDetails"]["name"]
-            for events in self.by_arn.values()
+            for arn, events in self.by_arn.items()
+            if job_type is None or arn.rsplit(":", 2)[-2].endswith(f"-{job_type}")
             for event in events
             if "stateEnteredEventDetails" in event
         }

@@ -17,8 +17,9 @@ import pytest
 from docjobs.adapters import job_store
 from docjobs.core.errors import TransientError
 from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.domain import transitions
 from docjobs.jobtypes.parse import chunk, finish, vectorize
-from docjobs.pipeline.stages import ocr_pages, parse, upload
+from docjobs.pipeline.stages import parse
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Gate, Pipeline, StatusSpy, Submitted
 
@@ -37,16 +38,16 @@ def _failed_attempts(pipeline: Pipeline, submitted: Submitted) -> list[str]:
 def test_transient_error_twice_is_retried_and_the_job_completes_with_retry_count_2(
     pipeline: Pipeline, status_spy: StatusSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_run = parse.run
+    real_run = parse.parse.work
     attempts: list[int] = []
 
-    def flaky(stage_input: Any, document_key: str) -> dict[str, Any]:
-        attempts.append(stage_input.retry_count)
+    def flaky(task: Any, job: Any) -> Any:
+        attempts.append(task.retry_count)
         if len(attempts) <= 2:
             raise TransientError("the store answered 503")
-        return real_run(stage_input, document_key)
+        return real_run(task, job)
 
-    monkeypatch.setattr(parse, "run", flaky)
+    monkeypatch.setattr(parse.parse, "work", flaky)
     submitted = pipeline.submit(samples.multi_page_pdf(2))
     job = pipeline.wait(submitted)
 
@@ -63,10 +64,10 @@ def test_transient_error_twice_is_retried_and_the_job_completes_with_retry_count
 def test_transient_error_every_time_fails_the_job_after_three_retries(
     pipeline: Pipeline, status_spy: StatusSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def always(stage_input: Any) -> dict[str, Any]:
+    def always(task: Any, job: Any) -> Any:
         raise TransientError("the store answered 503 again")
 
-    monkeypatch.setattr(chunk, "run", always)
+    monkeypatch.setattr(chunk.chunk, "work", always)
     submitted = pipeline.submit(samples.multi_page_pdf(1))
     job = pipeline.wait(submitted)
 
@@ -88,17 +89,17 @@ def test_stage_exceeding_its_task_timeout_fails_the_job_with_timeout(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pipeline.configure(STAGE_TIMEOUT_SECONDS="1")  # becomes limits.stage_timeout_seconds
-    real_run = parse.run
+    real_run = parse.parse.work
     finished = threading.Event()
 
-    def slow(stage_input: Any, document_key: str) -> dict[str, Any]:
+    def slow(task: Any, job: Any) -> Any:
         try:
             time.sleep(2.5)
-            return real_run(stage_input, document_key)
+            return real_run(task, job)
         finally:
             finished.set()
 
-    monkeypatch.setattr(parse, "run", slow)
+    monkeypatch.setattr(parse.parse, "work", slow)
     submitted = pipeline.submit(samples.multi_page_pdf(1))
     job = pipeline.wait(submitted)
 
@@ -242,15 +243,28 @@ def _block_after(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, gate: 
     monkeypatch.setattr(module, name, blocked)
 
 
+def _block_after_stage_begins(monkeypatch: pytest.MonkeyPatch, stage: str, gate: Gate) -> None:
+    """Block the stage runner once ``stage`` has begun (docjobs.pipeline.runner)."""
+    real = transitions.begin_stage
+
+    def blocked(tenant_id: str, job_id: str, name: str, *, retrying: bool) -> Any:
+        value = real(tenant_id, job_id, name, retrying=retrying)  # type: ignore[arg-type]
+        if name == stage:
+            gate.block()
+        return value
+
+    monkeypatch.setattr(transitions, "begin_stage", blocked)
+
+
 CANCEL_POINTS = {
-    # stage: (module, function to block after, document, options)
-    "uploading": (upload, "begin_stage", "text", {}),
-    "parsing": (parse, "begin_stage", "text", {}),
-    "ocr": (ocr_pages, "begin_stage", "mixed", {}),
-    "chunking": (chunk, "begin_stage", "text", {}),
-    "vectorizing": (vectorize, "begin_stage", "text", {"vectorize": True}),
+    # stage: (module, function to block after (None: the stage's begin), document, options)
+    "uploading": (None, None, "text", {}),
+    "parsing": (None, None, "text", {}),
+    "ocr": (None, None, "mixed", {}),
+    "chunking": (None, None, "text", {}),
+    "vectorizing": (None, None, "text", {"vectorize": True}),
     # Finish has written the result object and is about to complete the job.
-    "finish": (finish, "_write_result", "text", {}),
+    "finish": (finish, "write_result", "text", {}),
 }
 
 
@@ -266,7 +280,10 @@ def test_cancel_during_a_stage_stops_everything(
     module, function, document, options = CANCEL_POINTS[stage]
     if options.get("vectorize"):
         pipeline.use_pinecone(fake_pinecone)
-    _block_after(monkeypatch, module, function, gate)
+    if module is None:
+        _block_after_stage_begins(monkeypatch, stage, gate)
+    else:
+        _block_after(monkeypatch, module, function, gate)
     data = samples.mixed_pdf() if document == "mixed" else samples.multi_page_pdf(2)
     submitted = pipeline.submit(data, **options)
     try:
@@ -313,10 +330,10 @@ def test_cancel_whose_stop_execution_is_lost_ends_quietly_in_job_cancelled(
 ) -> None:
     """If StopExecution fails (the API logs it and still answers 200), the next stage write finds
     the job cancelled, raises JobCancelledError and the ASL ends in JobCancelled."""
-    from docjobs.domain import job_service
+    from docjobs.adapters import executions
 
-    monkeypatch.setattr(job_service, "stop_execution", lambda execution_arn, cause: None)
-    _block_after(monkeypatch, parse, "begin_stage", gate)
+    monkeypatch.setattr(executions, "stop_execution", lambda execution_arn, cause: None)
+    _block_after_stage_begins(monkeypatch, "parsing", gate)
     submitted = pipeline.submit(samples.multi_page_pdf(2))
     try:
         gate.wait_entered()

@@ -8,7 +8,7 @@ import pytest
 
 from docjobs.adapters import job_store
 from docjobs.core.models import JobRecord, new_id, utc_now
-from docjobs.domain import job_service
+from docjobs.domain import submission
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Pipeline, StatusSpy, Submitted
 
@@ -138,7 +138,7 @@ def test_dropped_upload_with_a_bad_job_type_leaves_a_failed_validation_job(pipel
     job = pipeline.get(jobs[0]["id"])
     assert job["status"] == "failed"
     assert job["error_code"] == "VALIDATION_ERROR"
-    assert "upload metadata is not valid" in job["error"]
+    assert "job type 'frobnicate' is not available" in job["error"]
     assert job["metadata"]["filename"] == "odd.pdf"
     sfn = pipeline.stack.client("stepfunctions")
     with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
@@ -148,7 +148,7 @@ def test_dropped_upload_with_a_bad_job_type_leaves_a_failed_validation_job(pipel
 def test_input_url_is_fetched_into_storage_and_parsed(pipeline: Pipeline, httpserver) -> None:
     """The API only accepts https input URLs; pytest-httpserver serves http. So this test writes
     the job record as ``submit_job`` would (input_url http://127.0.0.1...), and starts its
-    execution with ``job_service.execution_input``: everything after POST /api/jobs is real.
+    execution with ``submission.execution_input``: everything after POST /api/jobs is real.
     Private addresses are refused unless ALLOW_PRIVATE_INPUT_URLS=true (local/tests only)."""
     pipeline.configure(ALLOW_PRIVATE_INPUT_URLS="true")
     httpserver.expect_request("/files/fetched.pdf").respond_with_data(
@@ -167,7 +167,7 @@ def test_input_url_is_fetched_into_storage_and_parsed(pipeline: Pipeline, httpse
         expires_at=int((now + timedelta(days=1)).timestamp()),
     )
     job_store.create_job(record)
-    arn = pipeline.stack.start_execution(STATE_MACHINE, job_service.execution_input(record), name=record.id)
+    arn = pipeline.stack.start_execution(STATE_MACHINE, submission.execution_input(record), name=record.id)
     assert arn == pipeline.execution_arn(record.id)
 
     job = pipeline.wait(Submitted(record.id, arn))
@@ -196,7 +196,7 @@ def test_input_url_on_a_private_address_is_refused_without_the_local_switch(
         expires_at=int((now + timedelta(days=1)).timestamp()),
     )
     job_store.create_job(record)
-    arn = pipeline.stack.start_execution(STATE_MACHINE, job_service.execution_input(record), name=record.id)
+    arn = pipeline.stack.start_execution(STATE_MACHINE, submission.execution_input(record), name=record.id)
     job = pipeline.wait(Submitted(record.id, arn))
     assert job["status"] == "failed"
     assert job["error_code"] == "VALIDATION_ERROR"

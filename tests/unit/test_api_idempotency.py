@@ -15,7 +15,7 @@ def stack(module_stack):
 def _executions(stack) -> list[str]:
     sfn = stack.client("stepfunctions")
     return [
-        e["name"] for e in sfn.list_executions(stateMachineArn=stack.arn("JobStateMachine"))["executions"]
+        e["name"] for e in sfn.list_executions(stateMachineArn=stack.arn("ParseStateMachine"))["executions"]
     ]
 
 

@@ -23,7 +23,7 @@ def stack(module_stack):
 
 
 def _execution_arn(stack, job_id: str) -> str:
-    return stack.arn("JobStateMachine").replace(":stateMachine:", ":execution:") + ":" + job_id
+    return stack.arn("ParseStateMachine").replace(":stateMachine:", ":execution:") + ":" + job_id
 
 
 def _complete_with_result(stack, tenant: str, seed_job, result: dict) -> str:
@@ -150,12 +150,12 @@ def paused_upload_stage(monkeypatch):
 
     entered, release = threading.Event(), threading.Event()
 
-    def run(stage_input):
+    def run(task, job):
         entered.set()
         release.wait(20)
-        return {"document_key": "documents/none", "size_bytes": 0}
+        return upload.UploadOutput(document_key="documents/none", size_bytes=0)
 
-    monkeypatch.setattr(upload, "run", run)
+    monkeypatch.setattr(upload.upload, "work", run)
     yield entered, release
     release.set()
 

@@ -33,7 +33,7 @@ def test_submit_job_returns_202_queued_and_starts_execution_named_after_job(clie
     assert job["options"]["chunk_target_tokens"] == 512
     assert TIMESTAMP.match(job["created_at"]) and TIMESTAMP.match(job["updated_at"])
     assert job["completed_at"] is None and job["result"] is None
-    sm = stack.arn("JobStateMachine")
+    sm = stack.arn("ParseStateMachine")
     arn = sm.replace(":stateMachine:", ":execution:") + ":" + job["id"]
     desc = stack.client("stepfunctions").describe_execution(executionArn=arn)
     assert desc["name"] == job["id"]
@@ -128,10 +128,10 @@ def test_submit_job_with_options_that_do_not_fit_returns_400(client, options, ne
 def test_submit_job_of_type_not_enabled_returns_400_saying_so(api_client, job_type, stack):
     client = api_client(f"t-{job_type}")
     sfn = stack.client("stepfunctions")
-    before = len(sfn.list_executions(stateMachineArn=stack.arn("JobStateMachine"))["executions"])
+    before = len(sfn.list_executions(stateMachineArn=stack.arn("ParseStateMachine"))["executions"])
     resp = client.post("/api/jobs", {"type": job_type, "input": INPUT})
     _assert_validation_error(resp, f"job type '{job_type}' is not available", "available: parse")
-    after = len(sfn.list_executions(stateMachineArn=stack.arn("JobStateMachine"))["executions"])
+    after = len(sfn.list_executions(stateMachineArn=stack.arn("ParseStateMachine"))["executions"])
     assert after == before
     assert client.get("/api/jobs").json["total"] == 0
 

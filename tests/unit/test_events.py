@@ -93,14 +93,18 @@ def test_event_sources_match_the_template_patterns():
     assert token["type"] == "TOKEN" and token["authorizationToken"] == f"Bearer {SAMPLE_KEY}"
 
 
-@pytest.mark.parametrize(
-    "name", ["stage_upload", "stage_parse", "stage_ocr", "stage_chunk", "stage_vectorize"]
-)
-def test_stage_events_are_valid_stage_inputs(name):
-    from docjobs.pipeline.progress import StageInput
+def _task_functions() -> list[str]:
+    """Functions a state machine calls (their handler is typed by docjobs.pipeline.runner)."""
+    return sorted(logical for logical, code in FUNCTIONS.items() if code.startswith("stage_"))
 
-    for path in _events_of(name):
-        StageInput.model_validate(json.loads(path.read_text()))
+
+@pytest.mark.parametrize("logical", _task_functions())
+def test_stage_events_are_valid_inputs_of_their_function(logical):
+    from tests.stage_contracts import input_model_for
+
+    for path in _events_of(FUNCTIONS[logical]):
+        event = json.loads(path.read_text())
+        input_model_for(TEMPLATE, logical, event).model_validate(event)
 
 
 @pytest.fixture(scope="module")

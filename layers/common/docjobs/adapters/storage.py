@@ -1,16 +1,26 @@
-"""S3 access for documents, stage intermediates and results (the only module that touches S3 keys)."""
+"""S3 access for documents, stage intermediates, results and output documents.
+
+The only module that builds S3 keys. Layout (one bucket):
+- ``documents/{tenant}/{document_id}/{filename}``: uploads and published output documents
+  (output documents carry ``source-job-id`` and ``pages`` as object metadata);
+- ``uploads/{tenant}/{filename}``: drop-in uploads that start jobs;
+- ``work/{tenant}/{job_id}/{WorkFile}``: stage intermediates, including staged outputs;
+- ``results/{tenant}/{job_id}/result.json``: published results.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import IO, Any
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
 
 from docjobs.adapters import aws_clients
-from docjobs.core.models import format_timestamp, utc_now
+from docjobs.core.models import format_timestamp, new_id, utc_now
 from docjobs.core.settings import get_settings
 
 
@@ -22,7 +32,19 @@ def document_key(tenant_id: str, document_id: str, filename: str) -> str:
     return document_prefix(tenant_id, document_id) + filename
 
 
-def work_key(tenant_id: str, job_id: str, name: str) -> str:
+class WorkFile(StrEnum):
+    """The work files stages hand each other (under ``work/{tenant}/{job_id}/``)."""
+
+    PAGES = "pages.jsonl"  # one parsed page per line (docjobs.engines.pdf_parsing.ParsedPage)
+    DOCUMENT = "document.json"  # what parsing learned of the document (pages, file type, ...)
+    OCR = "ocr/"  # OCR'd pages, one JSON-lines file per batch, in page order
+    TEXTRACT_INPUT = "textract-input.pdf"  # the pages Textract reads, as one PDF
+    TEXTRACT_PAGE_MAP = "textract-page-map.json"  # Textract page → document page
+    CHUNKS = "chunks.jsonl"  # one chunk per line
+    OUTPUTS = "outputs/"  # output documents staged until the job completes
+
+
+def work_key(tenant_id: str, job_id: str, name: WorkFile | str) -> str:
     return f"work/{tenant_id}/{job_id}/{name}"
 
 
@@ -105,3 +127,123 @@ def iter_jsonl(key: str) -> Iterator[dict[str, Any]]:
     for line in body.iter_lines():
         if line:
             yield json.loads(line)
+
+
+def exists(key: str) -> bool:
+    return head(key) is not None
+
+
+def delete(key: str) -> None:
+    aws_clients.s3().delete_object(Bucket=bucket(), Key=key)
+
+
+def upload_stream(key: str, stream: IO[bytes], content_type: str = "application/octet-stream") -> None:
+    aws_clients.s3().upload_fileobj(stream, bucket(), key, ExtraArgs={"ContentType": content_type})
+
+
+# ---------------------------------------------------------------- documents and output documents
+
+
+class OutputDocument(BaseModel):
+    """A file a job wrote, staged under the job's work files until the job completes; then it is
+    published as a document of the tenant (``publish_outputs``) with its own ``document_id``."""
+
+    document_id: str
+    filename: str
+    content_type: str
+    bytes: int = Field(ge=0)
+    pages: int | None = None
+    staged_key: str
+
+
+class DocumentInfo(BaseModel):
+    """``GET /api/documents/{id}`` (without the download URL)."""
+
+    document_id: str
+    filename: str
+    content_type: str | None = None
+    bytes: int
+    pages: int | None = None
+    created_at: str
+    source_job_id: str | None = None
+    key: str = Field(exclude=True)
+
+
+def stage_output(
+    tenant_id: str,
+    job_id: str,
+    filename: str,
+    body: bytes | IO[bytes],
+    content_type: str,
+    pages: int | None = None,
+) -> OutputDocument:
+    """Write an output document to the job's work files; nothing is visible to the tenant until
+    the job completes (a cancelled or failed job never registers its outputs)."""
+    document_id = new_id()
+    key = work_key(tenant_id, job_id, f"{WorkFile.OUTPUTS}{document_id}/{filename}")
+    if isinstance(body, bytes):
+        put_bytes(key, body, content_type)
+        size = len(body)
+    else:
+        body.seek(0, 2)
+        size = body.tell()
+        body.seek(0)
+        upload_stream(key, body, content_type)
+    return OutputDocument(
+        document_id=document_id,
+        filename=filename,
+        content_type=content_type,
+        bytes=size,
+        pages=pages,
+        staged_key=key,
+    )
+
+
+def publish_outputs(tenant_id: str, job_id: str, outputs: Iterable[OutputDocument]) -> list[str]:
+    """Copy staged outputs to ``documents/``: each becomes a document of the tenant that any
+    later job accepts. Returns the keys written (``withdraw`` deletes them again)."""
+    s3 = aws_clients.s3()
+    written: list[str] = []
+    for output in outputs:
+        key = document_key(tenant_id, output.document_id, output.filename)
+        metadata = {"source-job-id": job_id}
+        if output.pages is not None:
+            metadata["pages"] = str(output.pages)
+        s3.copy_object(
+            Bucket=bucket(),
+            Key=key,
+            CopySource={"Bucket": bucket(), "Key": output.staged_key},
+            ContentType=output.content_type,
+            Metadata=metadata,
+            MetadataDirective="REPLACE",
+        )
+        written.append(key)
+    return written
+
+
+def withdraw(keys: Iterable[str]) -> None:
+    for key in keys:
+        delete(key)
+
+
+def describe_document(tenant_id: str, document_id: str) -> DocumentInfo | None:
+    """An uploaded or output document of the tenant, or None (not uploaded yet, or unknown)."""
+    key = find_document_key(tenant_id, document_id)
+    if key is None:
+        return None
+    info = head(key)
+    if info is None:
+        return None
+    metadata = info.get("Metadata") or {}
+    pages = metadata.get("pages")
+    modified = info.get("LastModified")
+    return DocumentInfo(
+        document_id=document_id,
+        filename=key.rsplit("/", 1)[-1],
+        content_type=info.get("ContentType"),
+        bytes=int(info.get("ContentLength", 0)),
+        pages=int(pages) if pages and pages.isdigit() else None,
+        created_at=format_timestamp(modified) if isinstance(modified, datetime) else "",
+        source_job_id=metadata.get("source-job-id"),
+        key=key,
+    )

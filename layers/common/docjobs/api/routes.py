@@ -11,11 +11,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
+from docjobs.api import views
 from docjobs.api.http import tenant_of
 from docjobs.api.schemas import (
     CancelJobResponse,
     CreateDocumentRequest,
     CreateDocumentResponse,
+    DocumentResponse,
     ErrorResponse,
     JobDetail,
     JobListResponse,
@@ -23,7 +25,8 @@ from docjobs.api.schemas import (
     SubmittedJob,
 )
 from docjobs.core.models import JobStatus, JobType
-from docjobs.domain import job_service
+from docjobs.domain import jobs, submission
+from docjobs.jobtypes.registry import get_job_type
 
 
 def _error(status: int, code: str) -> dict[int, Any]:
@@ -42,12 +45,20 @@ def _ok(status: int, description: str, model: type) -> dict[int, Any]:
 _CONFLICT = _error(409, "CONFLICT")
 
 documents_router = Router()
+get_document_router = Router()
 submit_job_router = Router()
 list_jobs_router = Router()
 get_job_router = Router()
 cancel_job_router = Router()
 
-ALL_ROUTERS = (documents_router, submit_job_router, list_jobs_router, get_job_router, cancel_job_router)
+ALL_ROUTERS = (
+    documents_router,
+    get_document_router,
+    submit_job_router,
+    list_jobs_router,
+    get_job_router,
+    cancel_job_router,
+)
 
 
 @documents_router.post(
@@ -57,8 +68,17 @@ ALL_ROUTERS = (documents_router, submit_job_router, list_jobs_router, get_job_ro
     responses={**_ok(201, "the upload URL", CreateDocumentResponse), **_ERRORS},
 )
 def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
-    upload = job_service.create_document_upload(tenant_of(documents_router), body.filename, body.content_type)
+    upload = jobs.create_document_upload(tenant_of(documents_router), body.filename, body.content_type)
     return CreateDocumentResponse(**upload)
+
+
+@get_document_router.get(
+    "/api/documents/<id>",
+    summary="Get a document (an upload or a job's output document) with a download URL",
+    responses={**_ok(200, "the document", DocumentResponse), **_ERRORS, **_NOT_FOUND},
+)
+def get_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> DocumentResponse:
+    return views.document_response(jobs.get_document(tenant_of(get_document_router), id))
 
 
 @submit_job_router.post(
@@ -81,10 +101,10 @@ def submit_job(
 ) -> SubmittedJob:
     tenant = tenant_of(submit_job_router)
     if idempotency_key is not None:
-        from docjobs.adapters.idempotency import submit_job_once
+        from docjobs.api.idempotency import submit_job_once
 
         return submit_job_once(tenant, body, idempotency_key, submit_job_router.lambda_context)
-    return job_service.submitted_job(job_service.submit_job(tenant, body))
+    return views.submitted_job(submission.submit_job(tenant, body))
 
 
 @list_jobs_router.get(
@@ -101,7 +121,9 @@ def list_jobs(
         str | None, Query(max_length=512, description="next_token of the previous page")
     ] = None,
 ) -> JobListResponse:
-    return job_service.list_jobs(
+    if type is not None:
+        get_job_type(type)  # 400 naming the types this deployment runs
+    return views.list_jobs(
         tenant_of(list_jobs_router),
         status=status,
         job_type=type,
@@ -117,7 +139,7 @@ def list_jobs(
     responses={**_ok(200, "the job", JobDetail), **_ERRORS, **_NOT_FOUND},
 )
 def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
-    return job_service.get_job(tenant_of(get_job_router), id)
+    return views.get_job(tenant_of(get_job_router), id)
 
 
 @cancel_job_router.delete(
@@ -126,5 +148,5 @@ def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
     responses={**_ok(200, "the job is cancelled", CancelJobResponse), **_ERRORS, **_NOT_FOUND, **_CONFLICT},
 )
 def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:
-    job = job_service.cancel_job(tenant_of(cancel_job_router), id)
+    job = jobs.cancel_job(tenant_of(cancel_job_router), id)
     return CancelJobResponse(success=True, job_id=job.id, status="cancelled")

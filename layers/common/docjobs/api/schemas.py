@@ -2,78 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docjobs.core.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage
+from docjobs.domain.submission import SubmitJobRequest
 
-#: How deep client ``metadata`` may nest (DynamoDB allows 32 levels for the whole item).
-MAX_METADATA_DEPTH = 10
-#: DynamoDB numbers: at most 38 significant digits, magnitude below 1e126 and, unless zero,
-#: at least 1e-130.
-_MAX_NUMBER_DIGITS = 38
-
-
-def _check_storable(value: Any, where: str, depth: int = 0) -> None:
-    """Refuse what a DynamoDB item cannot hold (so a bad request is a 400, never a 500)."""
-    if depth > MAX_METADATA_DEPTH:
-        raise ValueError(f"{where} nests deeper than {MAX_METADATA_DEPTH} levels")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or not key:
-                raise ValueError(f"{where} has an empty key")
-            _check_storable(item, f"{where}.{key}", depth + 1)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_storable(item, f"{where}[{i}]", depth + 1)
-    elif isinstance(value, bool) or value is None or isinstance(value, str):
-        return
-    elif isinstance(value, int):
-        if len(str(abs(value))) > _MAX_NUMBER_DIGITS:
-            raise ValueError(f"{where} has more than {_MAX_NUMBER_DIGITS} digits")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{where} is not a finite number")
-        if value != 0 and not (1e-130 <= abs(value) < 1e126):
-            raise ValueError(f"{where} is out of the storable number range (1e-130 to 1e125)")
-
-
-def _https_only(value: HttpUrl | None, field: str) -> HttpUrl | None:
-    if value is not None and value.scheme != "https":
-        raise ValueError(f"{field} must be an https:// URL")
-    return value
-
-
-class SubmitJobRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: JobType
-    document_id: str | None = Field(default=None, min_length=1, max_length=64)
-    input: HttpUrl | None = Field(default=None, description="an https URL the service fetches")
-    options: dict[str, Any] = Field(default_factory=dict)
-    webhook_url: HttpUrl | None = Field(default=None, description="https URL notified when the job ends")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="your own metadata, returned as is")
-
-    @field_validator("input")
-    @classmethod
-    def _input_https(cls, value: HttpUrl | None) -> HttpUrl | None:
-        return _https_only(value, "input")
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook_https(cls, value: HttpUrl | None) -> HttpUrl | None:
-        return _https_only(value, "webhook_url")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> SubmitJobRequest:
-        if (self.document_id is None) == (self.input is None):
-            raise ValueError("give exactly one of document_id or input")
-        if len(repr(self.metadata)) > 8192:
-            raise ValueError("metadata must be at most 8 KB")
-        _check_storable(self.metadata, "metadata")
-        return self
+__all__ = ["SubmitJobRequest"]  # the request body model lives with the submission it describes
 
 
 class CreateDocumentRequest(BaseModel):
@@ -98,6 +34,19 @@ class CreateDocumentResponse(BaseModel):
     document_id: str
     upload_url: str = Field(description="presigned S3 PUT URL; send the file body with an HTTP PUT")
     expires_at: str
+
+
+class DocumentResponse(BaseModel):
+    """``GET /api/documents/{id}``: an uploaded document or a job's output document."""
+
+    document_id: str
+    filename: str
+    content_type: str | None = None
+    bytes: int
+    pages: int | None = Field(default=None, description="known for output documents")
+    created_at: str
+    source_job_id: str | None = Field(default=None, description="the job that wrote it (output documents)")
+    download_url: str = Field(description="presigned S3 GET URL")
 
 
 class JobSummary(BaseModel):

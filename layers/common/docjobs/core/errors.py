@@ -74,6 +74,13 @@ class TransientError(DocjobsError):
     http_status = 503
 
 
+class ConfigurationError(DocjobsError):
+    """The deployment is misconfigured (a missing setting, a rejected key): retrying will not help."""
+
+    error_code = "INTERNAL_ERROR"
+    http_status = 500
+
+
 class JobCancelledError(DocjobsError):
     """The job was cancelled (or is otherwise terminal): the stage stops without writing."""
 

@@ -13,20 +13,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from uuid6 import uuid7
 
-JobType = Literal["parse", "extract", "split", "generate", "edit", "workflow"]
+#: A job type's name. Which types exist is the registry's (``docjobs.jobtypes.registry``); the
+#: contract names parse, extract, split, generate, edit and workflow.
+JobType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled", "retrying"]
 Stage = Literal["uploading", "parsing", "ocr", "chunking", "vectorizing", "extracting", "generating"]
 ErrorCode = Literal[
     "TIMEOUT", "OCR_ERROR", "PARSE_ERROR", "VALIDATION_ERROR", "QUOTA_EXCEEDED", "INTERNAL_ERROR"
 ]
 
-JOB_TYPES: tuple[str, ...] = JobType.__args__  # type: ignore[attr-defined]
 JOB_STATUSES: tuple[str, ...] = JobStatus.__args__  # type: ignore[attr-defined]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-
-#: Job types this deployment has a pipeline for. The others are part of the API
-#: contract and are refused with a clear VALIDATION_ERROR until their pipeline lands.
-ENABLED_JOB_TYPES: frozenset[str] = frozenset({"parse"})
 
 
 def utc_now() -> datetime:

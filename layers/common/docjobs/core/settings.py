@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     api_keys_table_name: str = Field(default="", description="Only the authorizer and key CLI need it")
     idempotency_table_name: str = Field(default="", description="Only the submit route needs it")
     documents_bucket_name: str = Field(min_length=3)
-    state_machine_arn: str = Field(default="", description="Only functions that start executions need it")
     job_ttl_days: int = Field(default=90, ge=1, le=3650)
     upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     max_input_bytes: int = Field(default=500 * 1024 * 1024, ge=1)

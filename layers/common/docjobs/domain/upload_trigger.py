@@ -16,12 +16,13 @@ from pydantic import ValidationError
 
 from docjobs.adapters import job_store, storage
 from docjobs.adapters.api_keys import validate_tenant_id
-from docjobs.api.schemas import SubmitJobRequest
 from docjobs.core.errors import InputValidationError
-from docjobs.core.models import JOB_TYPES, JobRecord, new_id, utc_now
+from docjobs.core.models import JobRecord, new_id, utc_now
 from docjobs.core.observability import logger
 from docjobs.core.settings import get_settings
-from docjobs.domain import job_service
+from docjobs.domain import submission
+from docjobs.domain.submission import SubmitJobRequest
+from docjobs.jobtypes.registry import job_types
 
 UPLOADS_PREFIX = "uploads/"
 
@@ -41,7 +42,7 @@ def start_job_for_upload(bucket: str, key: str) -> dict[str, Any]:
     try:
         options = json.loads(meta["job-options"]) if meta.get("job-options") else {}
         request = SubmitJobRequest(type=job_type, document_id=new_id(), options=options)
-        job = job_service.submit_job(tenant_id, request, document_key=key)
+        job = submission.submit_job(tenant_id, request, document_key=key)
     except (InputValidationError, ValidationError, json.JSONDecodeError) as exc:
         message = (
             exc.message if isinstance(exc, InputValidationError) else f"upload metadata is not valid: {exc}"
@@ -56,7 +57,7 @@ def _record_rejected_upload(tenant_id: str, key: str, job_type: str, message: st
     job = JobRecord(
         id=new_id(),
         tenant_id=tenant_id,
-        type=job_type if job_type in JOB_TYPES else "parse",
+        type=job_type if job_type in job_types() else "parse",
         status="failed",
         error=message,
         error_code="VALIDATION_ERROR",

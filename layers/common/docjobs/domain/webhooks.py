@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from docjobs.core.errors import InputValidationError, TransientError
-from docjobs.core.models import JobRecord
+from docjobs.core.models import JobListing, JobRecord
 from docjobs.core.observability import logger
 from docjobs.domain.url_safety import check_public_host
 
@@ -58,12 +58,11 @@ def verify(
 
 
 def webhook_payload(job: JobRecord) -> dict[str, Any]:
-    from docjobs.domain.job_service import job_summary
-
+    """The job as the list shows it (the same fields as ``GET /api/jobs``), plus how it ended."""
     return {
         "event": f"job.{job.status}",
         "job": {
-            **job_summary(job).model_dump(mode="json"),
+            **job.model_dump(mode="json", include=set(JobListing.model_fields) - {"tenant_id"}),
             "error": job.error,
             "error_code": job.error_code,
             "retry_count": job.retry_count,

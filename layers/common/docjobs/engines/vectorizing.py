@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from docjobs.core.errors import DocjobsError, InputValidationError, TransientError
+from docjobs.core.errors import ConfigurationError, DocjobsError, InputValidationError, TransientError
 from docjobs.core.settings import get_pinecone_settings
 
 if TYPE_CHECKING:
@@ -65,13 +65,6 @@ ENV_SECRET_ARN = "PINECONE_SECRET_ARN"  # noqa: S105 - an env var name, not a se
 ENV_API_KEY = "PINECONE_API_KEY"
 ENV_INDEX_HOST = "PINECONE_INDEX_HOST"
 ENV_DIMENSION = "EMBED_DIMENSION"
-
-
-class ConfigurationError(DocjobsError):
-    """Vectorizing is misconfigured (bad/missing key, unknown index): retrying will not help."""
-
-    error_code = "INTERNAL_ERROR"
-    http_status = 500
 
 
 class VectorizeSettings(BaseModel):

@@ -1,4 +1,4 @@
-"""Stage ``chunking``: merge parsed and OCR'd pages, chunk them, stream ``chunks.jsonl``."""
+"""Stage ``chunking``: merge parsed and OCR'd pages, chunk them, stream the chunks work file."""
 
 from __future__ import annotations
 
@@ -6,20 +6,22 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from docjobs.adapters import aws_clients, storage
-from docjobs.jobtypes.parse.options import ParseOptions
-from docjobs.pipeline.progress import StageInput, begin_stage, report_progress
-from docjobs.pipeline.stages.ocr_pages import iter_ocr_pages
-from docjobs.pipeline.stages.parse import PAGES
+from pydantic import BaseModel
 
-CHUNKS = "chunks.jsonl"
+from docjobs.adapters import storage
+from docjobs.adapters.storage import WorkFile
+from docjobs.core.models import JobRecord
+from docjobs.domain import transitions
+from docjobs.jobtypes.parse.options import ParseOptions
+from docjobs.pipeline.runner import StageInput, stage
+from docjobs.pipeline.stages.ocr_pages import iter_ocr_pages
 
 
 def merged_pages(tenant_id: str, job_id: str) -> Iterator[dict[str, Any]]:
     """Each page once, in order: the OCR'd version where there is one."""
     ocr = iter_ocr_pages(tenant_id, job_id)
     pending = next(ocr, None)
-    for page in storage.iter_jsonl(storage.work_key(tenant_id, job_id, PAGES)):
+    for page in storage.iter_jsonl(storage.work_key(tenant_id, job_id, WorkFile.PAGES)):
         while pending is not None and pending["page"] < page["page"]:
             pending = next(ocr, None)
         if pending is not None and pending["page"] == page["page"]:
@@ -29,11 +31,21 @@ def merged_pages(tenant_id: str, job_id: str) -> Iterator[dict[str, Any]]:
             yield page
 
 
-def run(stage_input: StageInput) -> dict[str, Any]:
+class ChunkInput(StageInput):
+    pass
+
+
+class ChunkOutput(BaseModel):
+    chunk_count: int
+    vectorize: bool
+    vectorize_reason: str
+
+
+@stage("chunking")
+def chunk(task: ChunkInput, job: JobRecord) -> ChunkOutput:
     from docjobs.engines.chunking import ChunkingOptions, chunk_pages
     from docjobs.engines.pdf_parsing import ParsedPage
 
-    job = begin_stage(stage_input, "chunking")
     options = ParseOptions.model_validate(job.options)
     chunking = ChunkingOptions(
         strategy=options.chunk_strategy,
@@ -43,16 +55,16 @@ def run(stage_input: StageInput) -> dict[str, Any]:
     pages = (ParsedPage.model_validate(row) for row in merged_pages(job.tenant_id, job.id))
     count = 0
     with tempfile.TemporaryFile() as out:
-        for chunk in chunk_pages(pages, chunking):
-            out.write(chunk.model_dump_json().encode() + b"\n")
+        for item in chunk_pages(pages, chunking):
+            out.write(item.model_dump_json().encode() + b"\n")
             count += 1
         out.seek(0)
-        aws_clients.s3().upload_fileobj(
-            out, storage.bucket(), storage.work_key(job.tenant_id, job.id, CHUNKS)
+        storage.upload_stream(
+            storage.work_key(job.tenant_id, job.id, WorkFile.CHUNKS), out, "application/x-ndjson"
         )
-    report_progress(stage_input, "chunking", 1.0)
+    transitions.report_progress(job.tenant_id, job.id, "chunking", 1.0)
     vectorize, reason = vectorize_decision(options.vectorize, count)
-    return {"chunk_count": count, "vectorize": vectorize, "vectorize_reason": reason}
+    return ChunkOutput(chunk_count=count, vectorize=vectorize, vectorize_reason=reason)
 
 
 def vectorize_decision(requested: bool, chunk_count: int) -> tuple[bool, str]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from docjobs.core.errors import InputValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ParseOptions(BaseModel):
@@ -33,23 +31,3 @@ class ParseOptions(BaseModel):
         if self.chunk_overlap_tokens >= self.chunk_target_tokens:
             raise ValueError("chunk_overlap_tokens must be smaller than chunk_target_tokens")
         return self
-
-
-OPTIONS_BY_TYPE: dict[str, type[BaseModel]] = {"parse": ParseOptions}
-
-
-def validate_options(job_type: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The options with defaults filled in, or InputValidationError saying what does not fit."""
-    model = OPTIONS_BY_TYPE.get(job_type)
-    if model is None:
-        raise InputValidationError(f"job type '{job_type}' takes no options in this deployment")
-    try:
-        return model.model_validate(options).model_dump()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}" for err in exc.errors()
-        )
-        raise InputValidationError(
-            f"options do not fit a {job_type} job: {problems}",
-            details={"errors": [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]},
-        ) from exc

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
 
 from docjobs.adapters import storage
+from docjobs.adapters.storage import WorkFile
 from docjobs.core.errors import JobCancelledError
-from docjobs.jobtypes.parse.chunk import CHUNKS
-from docjobs.pipeline.progress import StageInput, begin_stage, read_job, report_progress
+from docjobs.core.models import JobRecord
+from docjobs.domain import transitions
+from docjobs.pipeline.runner import StageInput, read_job, stage
 
 if TYPE_CHECKING:
     from docjobs.engines.chunking import Chunk
+
+
+class VectorizeInput(StageInput):
+    pass
+
+
+class VectorizeOutput(BaseModel):
+    """``$.vectorize``: also what the ASL's VectorizeSkipped Pass state writes (status only)."""
+
+    status: Literal["completed", "skipped"]
+    vector_count: int | None = None
+    index_host: str | None = None
+    namespace: str | None = None
+    model: str | None = None
+    dimension: int | None = None
 
 
 def _until_cancelled(
@@ -27,21 +46,21 @@ def _until_cancelled(
         yield chunk
 
 
-def run(stage_input: StageInput) -> dict[str, Any]:
+@stage("vectorizing")
+def vectorize(task: VectorizeInput, job: JobRecord) -> VectorizeOutput:
     from docjobs.engines.chunking import Chunk
     from docjobs.engines.vectorizing import VectorizeSettings, delete_vectors, vector_id, vectorize_chunks
 
-    job = begin_stage(stage_input, "vectorizing")
     settings = VectorizeSettings.from_env()
     chunks = (
         Chunk.model_validate(row)
-        for row in storage.iter_jsonl(storage.work_key(job.tenant_id, job.id, CHUNKS))
+        for row in storage.iter_jsonl(storage.work_key(job.tenant_id, job.id, WorkFile.CHUNKS))
     )
     document_id = job.document_id or job.id
     handed_out: list[str] = []
     try:
         result = vectorize_chunks(
-            _until_cancelled(stage_input, chunks, max(1, settings.embed_batch_size), handed_out),
+            _until_cancelled(task, chunks, max(1, settings.embed_batch_size), handed_out),
             tenant_id=job.tenant_id,
             job_id=job.id,
             document_id=document_id,
@@ -55,5 +74,5 @@ def run(stage_input: StageInput) -> dict[str, Any]:
             settings=settings,
         )
         raise
-    report_progress(stage_input, "vectorizing", 1.0)
-    return {"status": "completed", **result.model_dump()}
+    transitions.report_progress(job.tenant_id, job.id, "vectorizing", 1.0)
+    return VectorizeOutput(status="completed", **result.model_dump())

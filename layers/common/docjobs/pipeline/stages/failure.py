@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from docjobs.adapters import job_store
 from docjobs.adapters.job_store import JobAlreadyTerminalError
 from docjobs.core.errors import error_code_for_error_type
 from docjobs.core.observability import logger
 from docjobs.domain.transitions import cancel_job_record, fail_job
+from docjobs.pipeline.runner import task
 
 
 def describe_failure(error: str, cause: str | None) -> tuple[str, str]:
@@ -32,11 +35,28 @@ def describe_failure(error: str, cause: str | None) -> tuple[str, str]:
     return message[:2000], code
 
 
-def record_failure(event: dict[str, Any]) -> dict[str, Any]:
-    message, code = describe_failure(str(event.get("error") or "States.TaskFailed"), event.get("cause"))
-    status = fail_job(event["tenant_id"], event["job_id"], message, code)
-    logger.info("job failed", extra={"job_id": event["job_id"], "error_code": code, "final_status": status})
-    return {"status": status, "error_code": code}
+class RecordFailureInput(BaseModel):
+    """What a state machine's Catch hands RecordFailure (``$.error.Error``/``Cause``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    job_id: str
+    error: str | None = None
+    cause: str | None = None
+
+
+class RecordedFailure(BaseModel):
+    status: str
+    error_code: str
+
+
+@task
+def record_failure(failure: RecordFailureInput) -> RecordedFailure:
+    message, code = describe_failure(failure.error or "States.TaskFailed", failure.cause)
+    status = fail_job(failure.tenant_id, failure.job_id, message, code)
+    logger.info("job failed", extra={"job_id": failure.job_id, "error_code": code, "final_status": status})
+    return RecordedFailure(status=status, error_code=code)
 
 
 def reconcile_execution_end(detail: dict[str, Any]) -> dict[str, Any]:

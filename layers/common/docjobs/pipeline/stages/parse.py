@@ -1,25 +1,60 @@
-"""Stage ``parsing``: pages (text, headings, tables) streamed to ``pages.jsonl``; which need OCR."""
+"""Stage ``parsing``: pages (text, headings, tables) streamed to the pages work file; which need OCR.
+
+Shared by every job type that reads a document's text (statemachines/src/_shared.json, group
+``text``). What it reads of the job's options is ``TextOptions``: any type whose options have
+these fields gets them, the others the defaults.
+"""
 
 from __future__ import annotations
 
 import tempfile
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from docjobs.adapters import aws_clients, storage
-from docjobs.core.models import DocumentMetadata
+from docjobs.adapters.storage import WorkFile
+from docjobs.core.models import DocumentMetadata, JobRecord
 from docjobs.core.settings import get_settings
-from docjobs.jobtypes.parse.options import ParseOptions
-from docjobs.pipeline.progress import StageInput, ThrottledProgress, begin_stage, report_progress
-
-PAGES = "pages.jsonl"
-DOCUMENT = "document.json"
+from docjobs.domain import transitions
+from docjobs.pipeline.progress import ThrottledProgress
+from docjobs.pipeline.runner import StageInput, stage
 
 
-def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
+class TextOptions(BaseModel):
+    """The options the text stages (parsing, ocr) read from any job type's options."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ocr: Literal["auto", "off", "force"] = "auto"
+    ocr_language: str = Field(default="eng", pattern=r"^[a-z]{3}(\+[a-z]{3})*$")
+    detect_tables: bool = True
+
+
+class ParseInput(StageInput):
+    document_key: str
+
+
+class OcrBatch(BaseModel):
+    index: int
+    pages: list[int]
+
+
+class ParseOutput(BaseModel):
+    pages: int
+    ocr_page_count: int
+    ocr_batches: list[OcrBatch]
+    ocr_batch_count: int
+    ocr_engine: str
+    ocr_language: str
+
+
+@stage("parsing")
+def parse(task: ParseInput, job: JobRecord) -> ParseOutput:
     from docjobs.engines.pdf_parsing import MUPDF_LOCK, document_metadata, iter_pages, open_document
 
-    job = begin_stage(stage_input, "parsing")
-    options = ParseOptions.model_validate(job.options)
+    document_key = task.document_key
+    options = TextOptions.model_validate(job.options)
     filename = document_key.rsplit("/", 1)[-1]
     s3 = aws_clients.s3()
     ocr_pages: list[int] = []
@@ -29,13 +64,14 @@ def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
         with MUPDF_LOCK, open_document(source.name, filename=filename) as doc:
             metadata = document_metadata(doc, filename)
             total = metadata.pages
-            report_progress(
-                stage_input,
+            transitions.report_progress(
+                job.tenant_id,
+                job.id,
                 "parsing",
                 0.0,
-                metadata=DocumentMetadata(filename=filename, file_type=metadata.file_type, pages=total),
+                {"metadata": DocumentMetadata(filename=filename, file_type=metadata.file_type, pages=total)},
             )
-            progress = ThrottledProgress(stage_input, "parsing")
+            progress = ThrottledProgress(job, "parsing")
             for page in iter_pages(doc, detect_tables=options.detect_tables):
                 wants_ocr = options.ocr == "force" or (options.ocr == "auto" and page.needs_ocr)
                 if wants_ocr:
@@ -43,24 +79,28 @@ def run(stage_input: StageInput, document_key: str) -> dict[str, Any]:
                 pages_out.write(page.model_dump_json().encode() + b"\n")
                 progress.update(page.page / total)
         pages_out.seek(0)
-        s3.upload_fileobj(pages_out, storage.bucket(), storage.work_key(job.tenant_id, job.id, PAGES))
-    storage.put_json(storage.work_key(job.tenant_id, job.id, DOCUMENT), metadata.model_dump(mode="json"))
-    report_progress(stage_input, "parsing", 1.0)
+        s3.upload_fileobj(
+            pages_out, storage.bucket(), storage.work_key(job.tenant_id, job.id, WorkFile.PAGES)
+        )
+    storage.put_json(
+        storage.work_key(job.tenant_id, job.id, WorkFile.DOCUMENT), metadata.model_dump(mode="json")
+    )
+    transitions.report_progress(job.tenant_id, job.id, "parsing", 1.0)
 
     batch_size = get_settings().ocr_batch_pages
     batches = [
-        {"index": i, "pages": ocr_pages[start : start + batch_size]}
+        OcrBatch(index=i, pages=ocr_pages[start : start + batch_size])
         for i, start in enumerate(range(0, len(ocr_pages), batch_size))
     ]
-    return {
-        "pages": total,
-        "ocr_page_count": len(ocr_pages),
-        "ocr_batches": batches,
-        "ocr_batch_count": len(batches),
-        "ocr_engine": get_settings().ocr_engine,
-        "ocr_language": options.ocr_language,
-    }
+    return ParseOutput(
+        pages=total,
+        ocr_page_count=len(ocr_pages),
+        ocr_batches=batches,
+        ocr_batch_count=len(batches),
+        ocr_engine=get_settings().ocr_engine,
+        ocr_language=options.ocr_language,
+    )
 
 
 def load_metadata(tenant_id: str, job_id: str) -> dict[str, Any]:
-    return dict(storage.get_json(storage.work_key(tenant_id, job_id, DOCUMENT)))
+    return dict(storage.get_json(storage.work_key(tenant_id, job_id, WorkFile.DOCUMENT)))

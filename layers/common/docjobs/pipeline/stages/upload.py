@@ -5,15 +5,17 @@ from __future__ import annotations
 import tempfile
 import urllib.error
 import urllib.request
-from typing import Any
 from urllib.parse import unquote, urlparse
+
+from pydantic import BaseModel
 
 from docjobs.adapters import aws_clients, storage
 from docjobs.core.errors import InputValidationError, TransientError
-from docjobs.core.models import new_id
+from docjobs.core.models import JobRecord, new_id
 from docjobs.core.settings import get_settings
+from docjobs.domain import transitions
 from docjobs.domain.url_safety import check_public_host
-from docjobs.pipeline.progress import StageInput, begin_stage, report_progress
+from docjobs.pipeline.runner import StageInput, stage
 
 _CHUNK = 1024 * 1024
 
@@ -56,8 +58,17 @@ def fetch_input(url: str, key: str) -> int:
         raise TransientError(f"could not fetch the input URL: {reason}") from exc
 
 
-def run(stage_input: StageInput) -> dict[str, Any]:
-    job = begin_stage(stage_input, "uploading")
+class UploadInput(StageInput):
+    pass
+
+
+class UploadOutput(BaseModel):
+    document_key: str
+    size_bytes: int
+
+
+@stage("uploading")
+def upload(task: UploadInput, job: JobRecord) -> UploadOutput:
     settings = get_settings()
     if job.document_key:
         head = storage.head(job.document_key)
@@ -70,8 +81,8 @@ def run(stage_input: StageInput) -> dict[str, Any]:
             raise InputValidationError(
                 f"document is {size} bytes; the limit is {settings.max_input_bytes} bytes"
             )
-        report_progress(stage_input, "uploading", 1.0)
-        return {"document_key": job.document_key, "size_bytes": size}
+        transitions.report_progress(job.tenant_id, job.id, "uploading", 1.0)
+        return UploadOutput(document_key=job.document_key, size_bytes=size)
 
     if not job.input_url:
         raise InputValidationError("the job has neither a document nor an input URL")
@@ -79,5 +90,7 @@ def run(stage_input: StageInput) -> dict[str, Any]:
     filename = unquote(urlparse(job.input_url).path.rsplit("/", 1)[-1]) or "input"
     key = storage.document_key(job.tenant_id, document_id, filename)
     size = fetch_input(job.input_url, key)
-    report_progress(stage_input, "uploading", 1.0, document_id=document_id, document_key=key)
-    return {"document_key": key, "size_bytes": size}
+    transitions.report_progress(
+        job.tenant_id, job.id, "uploading", 1.0, {"document_id": document_id, "document_key": key}
+    )
+    return UploadOutput(document_key=key, size_bytes=size)

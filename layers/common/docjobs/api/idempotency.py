@@ -12,10 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from docjobs.adapters import aws_clients
+from docjobs.api import views
 from docjobs.api.schemas import SubmitJobRequest, SubmittedJob
 from docjobs.core.errors import ConflictError
 from docjobs.core.settings import get_settings
-from docjobs.domain import job_service
+from docjobs.domain import submission as job_submission
 
 KEY_TTL_SECONDS = 24 * 3600
 
@@ -38,13 +39,13 @@ def _idempotent_submit() -> tuple[Callable[..., dict[str, Any]], Any]:
         expires_after_seconds=KEY_TTL_SECONDS,
     )
 
-    @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
+    @idempotent_function(  # Powertools: untyped (see the mypy override for docjobs.api)
         data_keyword_argument="submission", persistence_store=store, config=config
     )
     def submit(submission: dict[str, Any]) -> dict[str, Any]:
         request = SubmitJobRequest.model_validate(submission["request"])
-        job = job_service.submit_job(submission["tenant_id"], request)
-        return job_service.submitted_job(job).model_dump(mode="json")
+        job = job_submission.submit_job(submission["tenant_id"], request)
+        return views.submitted_job(job).model_dump(mode="json")
 
     return submit, config
 

@@ -1,0 +1,130 @@
+"""The job types this deployment runs: one ``JobTypeSpec`` per folder under ``docjobs/jobtypes/``.
+
+A job type is a folder ``docjobs/jobtypes/<type>/`` whose ``spec.py`` defines ``SPEC``, a state
+machine ``statemachines/<type>.asl.json`` (built from ``statemachines/src/``) and its stage
+functions in template.yaml. Submission, cancel, the S3 upload trigger, progress, the job detail
+and the tests read this registry; nothing outside the type's folder names a type.
+
+Importing this module imports each type's ``spec`` module only: options models and progress
+spans, never an engine (PyMuPDF, model clients), so API functions stay cheap to start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from docjobs.core.errors import ConfigurationError, InputValidationError
+
+STATE_MACHINE_ARN_PREFIX = "STATE_MACHINE_ARN_PREFIX"
+
+
+def _no_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    return {"metadata": dict(summary), "truncated": True}
+
+
+@dataclass(frozen=True)
+class JobTypeSpec:
+    """Everything the shared code needs to know about one job type."""
+
+    name: str
+    description: str
+    options_model: type[BaseModel]
+    #: Where each stage's progress starts and ends (0-100), in the order the stages run.
+    stage_spans: Mapping[str, tuple[int, int]]
+    #: Whether a job needs ``document_id`` or ``input`` (``generate`` does not).
+    needs_document: bool = True
+    #: What ``GET /api/jobs/{id}`` shows when the result is too large to inline: made from the
+    #: summary the type's last stage stored on the job record.
+    truncated_result: Callable[[Mapping[str, Any]], dict[str, Any]] = _no_summary
+    #: Extra checks at submission that need the tenant (e.g. documents named in options).
+    check_submission: Callable[[str, BaseModel], None] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def state_machine_arn(self) -> str:
+        """Every type's state machine is named ``<stack>-<type>`` (template.yaml), so one setting,
+        ``STATE_MACHINE_ARN_PREFIX``, gives every type's ARN and adding a type changes no
+        function's configuration or policy."""
+        prefix = os.environ.get(STATE_MACHINE_ARN_PREFIX, "")
+        if ":stateMachine:" not in prefix:
+            raise ConfigurationError(f"{STATE_MACHINE_ARN_PREFIX} is not set: cannot start {self.name} jobs")
+        return prefix + self.name
+
+    def validate_options(self, options: Mapping[str, Any], where: str = "options") -> BaseModel:
+        """The options model, or InputValidationError naming each option path that does not fit."""
+        try:
+            return self.options_model.model_validate(dict(options))
+        except ValidationError as exc:
+            errors = [{"loc": [where, *e["loc"]], "msg": e["msg"]} for e in exc.errors(include_url=False)]
+            problems = "; ".join(f"{option_path(e['loc'])}: {e['msg']}" for e in errors)
+            raise InputValidationError(
+                f"options do not fit a {self.name} job: {problems}", details={"errors": errors}
+            ) from exc
+
+    def progress_at(self, stage: str, fraction: float) -> int:
+        start, end = self.stage_spans[stage]
+        return start + round((end - start) * min(1.0, max(0.0, fraction)))
+
+
+def option_path(loc: Sequence[int | str]) -> str:
+    """``["options", "operations", 2, "pages"]`` → ``options.operations[2].pages``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_registry: dict[str, JobTypeSpec] = {}
+_discovered = False
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    import docjobs.jobtypes as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.ispkg:
+            spec_module = importlib.import_module(f"{package.__name__}.{module.name}.spec")
+            register(spec_module.SPEC)
+    _discovered = True
+
+
+def register(spec: JobTypeSpec) -> None:
+    """Add a job type (each built-in type's ``spec`` module; tests add their own)."""
+    existing = _registry.get(spec.name)
+    if existing is not None and existing is not spec:
+        raise ValueError(f"job type {spec.name} is registered twice")
+    _registry[spec.name] = spec
+
+
+def unregister(name: str) -> None:
+    """Remove a job type registered by a test."""
+    _registry.pop(name, None)
+
+
+def job_types() -> dict[str, JobTypeSpec]:
+    _discover()
+    return dict(_registry)
+
+
+def enabled_job_types() -> frozenset[str]:
+    return frozenset(job_types())
+
+
+def get_job_type(name: str) -> JobTypeSpec:
+    """The spec of ``name``, or InputValidationError naming the types this deployment runs."""
+    spec = job_types().get(name)
+    if spec is None:
+        raise InputValidationError(
+            f"job type '{name}' is not available in this deployment; "
+            f"available: {', '.join(sorted(job_types()))}"
+        )
+    return spec
