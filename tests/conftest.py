@@ -10,8 +10,11 @@ Other suites (tests/integration/conftest.py) build on ``stack``; keep this file 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +79,42 @@ class ApiClient:
 
     def delete(self, path: str, **kw: Any) -> ApiResponse:
         return self.request("DELETE", path, **kw)
+
+
+# --------------------------------------------------------------------------- no network
+
+_real_getaddrinfo = socket.getaddrinfo
+_stray_lookups: list[tuple[str, str]] = []
+
+
+def _is_local(host: Any) -> bool:
+    if host in (None, "", "localhost", b"localhost"):
+        return True
+    text = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        return ipaddress.ip_address(text.strip("[]")).is_loopback
+    except ValueError:
+        return text.endswith(".localhost")
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _is_local(host):
+        _stray_lookups.append((str(host), threading.current_thread().name))
+        raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {host!r}: fake the resolver")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _guarded_getaddrinfo  # every test tier: nothing reaches past loopback
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_dns_lookup() -> Iterator[None]:
+    """A test whose own code resolves a non-loopback name fails; lookups made by background
+    pipeline threads are refused (the guard above) but not blamed on the running test."""
+    before = len(_stray_lookups)
+    yield
+    mine = [host for host, thread in _stray_lookups[before:] if thread == threading.main_thread().name]
+    assert not mine, f"the test resolved {mine}: fake the resolver"
 
 
 def reset_docjobs_caches() -> None:
