@@ -10,7 +10,7 @@ PY312 := $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key openapi asl build sizes bench clean
+.PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key credits openapi asl build sizes bench clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt
 	@test -n "$(PY312)" || { echo "Python 3.12 is needed (Lambda runtime python3.12): install it or put python3.12 on PATH"; exit 1; }
@@ -61,12 +61,14 @@ invoke: setup
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=events/<file>.json"; exit 2; }
 	$(BIN)/python -m docjobs_local.invoke $(FUNCTION) $(EVENT)
 
-# Create an API key on a deployed stack: make api-key TENANT=acme STACK=docjobs
-api-key: $(STAMP)
-	@test -n "$(TENANT)" -a -n "$(STACK)" || { echo "usage: make api-key TENANT=<tenant> STACK=<stack name>"; exit 2; }
-	@table=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
-	  --query "Stacks[0].Outputs[?OutputKey=='ApiKeysTableName'].OutputValue" --output text) && \
-	  $(BIN)/python -m docjobs.adapters.api_keys --tenant $(TENANT) --table "$$table"
+# Create an API key on a deployed stack: make api-key TENANT=acme STACK=docjobs [CREDITS=5000]
+# Change a tenant's monthly credit limit later: make credits TENANT=acme STACK=docjobs CREDITS=10000
+api-key credits: $(STAMP)
+	@test -n "$(TENANT)" -a -n "$(STACK)" || { echo "usage: make $@ TENANT=<tenant> STACK=<stack name> [CREDITS=<n>]"; exit 2; }
+	@test "$@" != credits -o -n "$(CREDITS)" || { echo "usage: make credits TENANT=<tenant> STACK=<stack name> CREDITS=<n, 0 = unlimited>"; exit 2; }
+	@out() { aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; } && \
+	  $(BIN)/python -m docjobs.adapters.api_keys --tenant $(TENANT) --table "$$(out ApiKeysTableName)" \
+	    --jobs-table "$$(out JobsTableName)" $(if $(CREDITS),--credits $(CREDITS)) $(if $(filter credits,$@),--no-key)
 
 # statemachines/<type>.asl.json from statemachines/src/ (a unit test fails when they are stale).
 asl: $(STAMP)

@@ -154,6 +154,11 @@ class LocalServer:
         aws_clients.reset_clients()  # the endpoint changed since any client was made
         key = os.environ.get("DOCJOBS_API_KEY")
         self.keys["dev"] = api_keys.create_api_key(tenant_id="dev", name="local", key=key or None)
+        credits = os.environ.get("DOCJOBS_DEV_CREDITS", "").strip()
+        if credits:  # the dev tenant's monthly credit limit (default: unlimited)
+            from docjobs.adapters.ledger import set_credit_limit
+
+            set_credit_limit("dev", int(credits))
         for entry in filter(
             None, (e.strip() for e in os.environ.get("DOCJOBS_EXTRA_TENANTS", "").split(","))
         ):
@@ -191,6 +196,8 @@ class LocalServer:
             f"  API:          {api}",
             f"  AWS (moto):   {self.moto_url}   (AWS_ENDPOINT_URL for tools)",
             f"  API key:      {key}   (tenant 'dev')",
+            f"  Credits:      {os.environ.get('DOCJOBS_DEV_CREDITS') or 'unlimited'} per month for 'dev'"
+            " (DOCJOBS_DEV_CREDITS); GET /api/usage shows them",
         ]
         for tenant, extra in self.keys.items():
             if tenant != "dev":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import secrets
+import sys
 
 from pydantic import BaseModel
 
@@ -76,20 +77,46 @@ def find_key_owner(key: str) -> ApiKeyOwner | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Create a docjobs API key for a tenant (printed once).")
+    parser = argparse.ArgumentParser(
+        description="Create a docjobs API key for a tenant (printed once), and/or set the tenant's "
+        "monthly credit limit."
+    )
     parser.add_argument("--tenant", required=True, help="tenant id: letters, digits, '-' or '_'")
     parser.add_argument("--name", default="default", help="a label for the key")
     parser.add_argument("--table", help="API keys table name (default: $API_KEYS_TABLE_NAME)")
+    parser.add_argument("--jobs-table", help="jobs table name, for --credits (default: $JOBS_TABLE_NAME)")
+    parser.add_argument(
+        "--credits",
+        type=int,
+        help="set the tenant's monthly credit limit (0 = unlimited); with --no-key, only that",
+    )
+    parser.add_argument(
+        "--no-key", action="store_true", help="change the credit limit without creating a key"
+    )
     args = parser.parse_args(argv)
-    if args.table:
-        import os
+    import os
 
+    if args.table:
         os.environ["API_KEYS_TABLE_NAME"] = args.table
-        os.environ.setdefault("JOBS_TABLE_NAME", "unused")
-        os.environ.setdefault("DOCUMENTS_BUCKET_NAME", "unused")
-        get_settings.cache_clear()
-    key = create_api_key(args.tenant, args.name)
-    print(key)
+    if args.jobs_table:
+        os.environ["JOBS_TABLE_NAME"] = args.jobs_table
+    os.environ.setdefault("JOBS_TABLE_NAME", "unused")
+    os.environ.setdefault("DOCUMENTS_BUCKET_NAME", "unused")
+    get_settings.cache_clear()
+    validate_tenant_id(args.tenant)
+    if args.credits is not None:
+        if args.credits < 0:
+            parser.error("--credits must be 0 (unlimited) or more")
+        if get_settings().jobs_table_name == "unused":
+            parser.error("--credits needs --jobs-table (or $JOBS_TABLE_NAME)")
+        from docjobs.adapters.ledger import set_credit_limit
+
+        set_credit_limit(args.tenant, args.credits)
+        print(f"{args.tenant}: monthly credit limit {args.credits or 'unlimited'}", file=sys.stderr)
+    elif args.no_key:
+        parser.error("--no-key needs --credits")
+    if not args.no_key:
+        print(create_api_key(args.tenant, args.name))
 
 
 if __name__ == "__main__":

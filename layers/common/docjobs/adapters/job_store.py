@@ -30,12 +30,14 @@ from botocore.exceptions import ClientError
 
 from docjobs.adapters import aws_clients
 from docjobs.core.errors import ConflictError, InputValidationError, NotFoundError
-from docjobs.core.models import JobListing, JobRecord
+from docjobs.core.models import TERMINAL_STATUSES, JobListing, JobRecord
 from docjobs.core.settings import get_settings
 
 COUNTS_SK = "COUNTS"
 JOB_SK_PREFIX = "J#"
 _MAX_WRITE_ATTEMPTS = 5
+#: ``:t0, :t1, ...`` → each terminal status, for the "not terminal" write condition.
+_TERMINAL_VALUES = {f":t{i}": {"S": status} for i, status in enumerate(sorted(TERMINAL_STATUSES))}
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -47,6 +49,15 @@ class JobAlreadyTerminalError(ConflictError):
         super().__init__(f"job {job_id} is already {status}; its status can no longer change")
         self.job_id = job_id
         self.status = status
+
+
+class LinkedWriteRefused(Exception):
+    """A write made in the same transaction as a job change (``update_job(..., also=...)``) had
+    its condition fail: nothing was written. ``index`` is its place in the ``also`` list."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"linked write {index} refused by its condition")
+        self.index = index
 
 
 @dataclass(frozen=True)
@@ -177,14 +188,17 @@ def update_job(
     tenant_id: str,
     job_id: str,
     change: Callable[[JobRecord], JobRecord | None],
+    also: Callable[[JobRecord, JobRecord], list[dict[str, Any]]] | None = None,
 ) -> JobRecord:
     """Apply ``change`` to the current record and write it back conditionally.
 
     ``change`` receives the current (non-terminal) record and returns the new one, or
     ``None`` to write nothing. The write is conditional on the version read, so a
     concurrent writer makes us re-read and re-apply; when the status changes the
-    tenant's counters move in the same transaction. Raises ``NotFoundError`` and
-    ``JobAlreadyTerminalError`` (nothing is written to a terminal job).
+    tenant's counters move in the same transaction. ``also(current, updated)`` gives more
+    TransactWriteItems entries written in the same transaction (the credit ledger); if one's
+    condition fails, nothing is written and ``LinkedWriteRefused`` says which. Raises
+    ``NotFoundError`` and ``JobAlreadyTerminalError`` (nothing is written to a terminal job).
     """
     table = get_settings().jobs_table_name
     client = aws_clients.dynamodb()
@@ -195,36 +209,38 @@ def update_job(
         updated = change(current.model_copy(deep=True))
         if updated is None:
             return current
+        linked = also(current, updated) if also else []  # may complete ``updated`` too
         put: dict[str, Any] = {
             "Put": {
                 "TableName": table,
                 "Item": _job_item(updated, version=version + 1),
-                "ConditionExpression": "#v = :v AND NOT (#st IN (:c, :f, :x))",
+                "ConditionExpression": f"#v = :v AND NOT (#st IN ({', '.join(_TERMINAL_VALUES)}))",
                 "ExpressionAttributeNames": {"#v": "version", "#st": "status"},
-                "ExpressionAttributeValues": {
-                    ":v": {"N": str(version)},
-                    ":c": {"S": "completed"},
-                    ":f": {"S": "failed"},
-                    ":x": {"S": "cancelled"},
-                },
+                "ExpressionAttributeValues": {":v": {"N": str(version)}, **_TERMINAL_VALUES},
             }
         }
+        items: list[dict[str, Any]] = [put]
+        if updated.status != current.status:
+            items.append(
+                _counter_update(
+                    tenant_id,
+                    add=_count_attributes(updated.status, updated.type),
+                    subtract=_count_attributes(current.status, current.type),
+                )
+            )
+        first_linked = len(items)
+        items.extend(linked)
         try:
-            if updated.status == current.status:
+            if len(items) == 1:
                 client.put_item(**put["Put"])
             else:
-                client.transact_write_items(
-                    TransactItems=[
-                        put,  # type: ignore[list-item]
-                        _counter_update(  # type: ignore[list-item]
-                            tenant_id,
-                            add=_count_attributes(updated.status, updated.type),
-                            subtract=_count_attributes(current.status, current.type),
-                        ),
-                    ]
-                )
+                client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
             return updated
         except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            for index, reason in enumerate(reasons[first_linked:]):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise LinkedWriteRefused(index) from exc
             if not _is_condition_failure(exc):
                 raise
     raise ConflictError(f"job {job_id} is being changed concurrently; try again")

@@ -18,11 +18,15 @@ from docjobs.core.errors import DocjobsError, InputValidationError, Unauthorized
 from docjobs.core.observability import logger
 
 
-def error_response(status: int, error_code: str, message: str, details: Any = None) -> Response[Any]:
+def error_response(
+    status: int, error_code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
     body: dict[str, Any] = {"error": message, "error_code": error_code}
     if details:
         body["details"] = details
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers or None
+    )
 
 
 def _describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -49,7 +53,7 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     def _domain_error(exc: DocjobsError) -> Response[Any]:
         if exc.http_status >= 500:
             logger.exception("request failed", extra={"error_code": exc.error_code})
-        return error_response(exc.http_status, exc.error_code, exc.message, exc.details)
+        return error_response(exc.http_status, exc.error_code, exc.message, exc.details, exc.headers)
 
     @app.not_found
     def _no_route(exc: Exception) -> Response[Any]:

@@ -23,10 +23,11 @@ from docjobs.api.schemas import (
     JobListResponse,
     SubmitJobRequest,
     SubmittedJob,
+    UsageResponse,
 )
 from docjobs.core.models import JobStatus, JobType
-from docjobs.domain import jobs, submission
-from docjobs.jobtypes.registry import get_job_type
+from docjobs.domain import credits, jobs, submission
+from docjobs.jobtypes.registry import check_listable_type
 
 
 def _error(status: int, code: str) -> dict[int, Any]:
@@ -43,6 +44,7 @@ def _ok(status: int, description: str, model: type) -> dict[int, Any]:
 
 
 _CONFLICT = _error(409, "CONFLICT")
+_QUOTA = _error(429, "QUOTA_EXCEEDED")
 
 documents_router = Router()
 get_document_router = Router()
@@ -50,6 +52,7 @@ submit_job_router = Router()
 list_jobs_router = Router()
 get_job_router = Router()
 cancel_job_router = Router()
+usage_router = Router()
 
 ALL_ROUTERS = (
     documents_router,
@@ -58,6 +61,7 @@ ALL_ROUTERS = (
     list_jobs_router,
     get_job_router,
     cancel_job_router,
+    usage_router,
 )
 
 
@@ -85,7 +89,7 @@ def get_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> Docum
     "/api/jobs",
     status_code=202,
     summary="Submit a job",
-    responses={**_ok(202, "the queued job", SubmittedJob), **_ERRORS, **_CONFLICT},
+    responses={**_ok(202, "the queued job", SubmittedJob), **_ERRORS, **_CONFLICT, **_QUOTA},
 )
 def submit_job(
     body: SubmitJobRequest,
@@ -122,7 +126,7 @@ def list_jobs(
     ] = None,
 ) -> JobListResponse:
     if type is not None:
-        get_job_type(type)  # 400 naming the types this deployment runs
+        check_listable_type(type)
     return views.list_jobs(
         tenant_of(list_jobs_router),
         status=status,
@@ -150,3 +154,16 @@ def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
 def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:
     job = jobs.cancel_job(tenant_of(cancel_job_router), id)
     return CancelJobResponse(success=True, job_id=job.id, status="cancelled")
+
+
+@usage_router.get(
+    "/api/usage",
+    summary="Credits used, reserved and remaining in a month",
+    responses={**_ok(200, "the month's credits", UsageResponse), **_ERRORS},
+)
+def usage(
+    period: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC); default: this month")
+    ] = None,
+) -> UsageResponse:
+    return views.usage_response(credits.usage_for(tenant_of(usage_router), period))

@@ -49,6 +49,31 @@ class DocumentResponse(BaseModel):
     download_url: str = Field(description="presigned S3 GET URL")
 
 
+class JobCreditsView(BaseModel):
+    cost: int = Field(description="credits the job costs (known once its pages are counted)")
+    period: str = Field(description="the month (UTC, YYYY-MM) they count against")
+    state: Literal["reserved", "committed", "released"] = Field(
+        description="reserved while running, committed when completed, "
+        "released (free) if it fails or is cancelled"
+    )
+
+
+class TypeUsage(BaseModel):
+    used: int
+    reserved: int
+
+
+class UsageResponse(BaseModel):
+    """``GET /api/usage``: a month's credits, from the ledger (exact, not estimated)."""
+
+    period: str = Field(description="YYYY-MM (UTC calendar month)")
+    credits_limit: int = Field(description="0 means unlimited")
+    credits_used: int = Field(description="committed by completed jobs")
+    credits_reserved: int = Field(description="held by running jobs")
+    credits_remaining: int | None = Field(description="limit - used - reserved; null when unlimited")
+    by_type: dict[str, TypeUsage]
+
+
 class JobSummary(BaseModel):
     """A job as the list shows it."""
 
@@ -76,6 +101,7 @@ class JobDetail(JobSummary):
     error: str | None = None
     error_code: ErrorCode | None = None
     retry_count: int = 0
+    credits: JobCreditsView | None = Field(default=None, description="what the job costs, once known")
 
 
 class SubmittedJob(JobDetail):

@@ -15,10 +15,17 @@ class DocjobsError(Exception):
     error_code: ClassVar[str] = "INTERNAL_ERROR"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers or {}
 
 
 class InputValidationError(DocjobsError):
@@ -44,6 +51,8 @@ class ConflictError(DocjobsError):
 
 
 class QuotaExceededError(DocjobsError):
+    """The tenant's monthly credits do not cover the job (QUOTA_EXCEEDED; 429 at submission)."""
+
     error_code = "QUOTA_EXCEEDED"
     http_status = 429
 

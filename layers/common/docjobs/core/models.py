@@ -60,6 +60,20 @@ class ResultPointer(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
 
 
+class JobCredits(BaseModel):
+    """What a job costs: reserved once its cost is known, committed when it completes, released
+    when it fails or is cancelled (docjobs.domain.transitions; the ledger in docjobs.adapters.ledger)."""
+
+    cost: int = Field(ge=0, description="credits this job costs")
+    period: str = Field(description="the month (UTC, YYYY-MM) the credits count against")
+    state: Literal["reserved", "committed", "released"]
+
+
+def credit_period(when: datetime | None = None) -> str:
+    """The metering period of ``when`` (now): the UTC calendar month, ``YYYY-MM``."""
+    return (when or utc_now()).astimezone(UTC).strftime("%Y-%m")
+
+
 class JobListing(BaseModel):
     """What a job list shows of a job: the attributes list queries read (job_store.list_jobs)."""
 
@@ -91,6 +105,7 @@ class JobRecord(JobListing):
     error: str | None = None
     error_code: str | None = None
     retry_count: int = 0
+    credits: JobCredits | None = None
     expires_at: int = Field(description="Epoch seconds: DynamoDB TTL")
 
     @property

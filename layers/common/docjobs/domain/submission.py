@@ -17,6 +17,7 @@ from docjobs.core.errors import DocjobsError, InputValidationError
 from docjobs.core.models import JobRecord, new_id, utc_now
 from docjobs.core.observability import logger
 from docjobs.core.settings import get_settings
+from docjobs.domain.credits import ensure_credits_remain
 from docjobs.domain.transitions import fail_job
 from docjobs.domain.webhooks import new_webhook_secret
 from docjobs.jobtypes.registry import get_job_type
@@ -105,10 +106,13 @@ def submit_job(tenant_id: str, request: SubmitJobRequest, *, document_key: str |
     """
     spec = get_job_type(request.type)
     if spec.needs_document and request.document_id is None and request.input is None:
-        raise InputValidationError(f"a {spec.name} job needs a document: give document_id or input")
+        raise InputValidationError(
+            f"a {spec.name} job needs a document: give exactly one of document_id or input"
+        )
     parsed_options = spec.validate_options(request.options)
     if spec.check_submission is not None:
         spec.check_submission(tenant_id, parsed_options)
+    ensure_credits_remain(tenant_id)
     options = parsed_options.model_dump(mode="json")
     if request.document_id is not None and document_key is None:
         document_key = storage.find_document_key(tenant_id, request.document_id)

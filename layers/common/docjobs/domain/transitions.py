@@ -11,17 +11,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from docjobs.adapters import job_store
-from docjobs.adapters.job_store import JobAlreadyTerminalError
-from docjobs.core.errors import JobCancelledError
-from docjobs.core.models import JobRecord, ResultPointer, Stage, utc_now
+from docjobs.adapters import job_store, ledger
+from docjobs.adapters.job_store import JobAlreadyTerminalError, LinkedWriteRefused
+from docjobs.core.errors import JobCancelledError, QuotaExceededError
+from docjobs.core.models import JobCredits, JobRecord, ResultPointer, Stage, credit_period, utc_now
 from docjobs.jobtypes.registry import get_job_type
+
+
+def _settle_credits(current: JobRecord, updated: JobRecord) -> list[dict[str, Any]]:
+    """A job that ends settles its reservation in the same transaction: completing commits it,
+    failing or cancelling releases it (failed and cancelled jobs cost nothing)."""
+    credits = current.credits
+    if credits is None or credits.state != "reserved" or not updated.is_terminal:
+        return []
+    if updated.status == "completed":
+        updated.credits = credits.model_copy(update={"state": "committed"})
+        return [ledger.commit_item(current.tenant_id, current.type, credits)]
+    updated.credits = credits.model_copy(update={"state": "released"})
+    return [ledger.release_item(current.tenant_id, current.type, credits)]
 
 
 def _stage_write(tenant_id: str, job_id: str, change: Any) -> JobRecord:
     """A write made by a running stage: a terminal job stops the stage (``JobCancelledError``)."""
     try:
-        return job_store.update_job(tenant_id, job_id, change)
+        return job_store.update_job(tenant_id, job_id, change, also=_settle_credits)
     except JobAlreadyTerminalError as exc:
         raise JobCancelledError(f"job {job_id} is {exc.status}: stage stopped without writing") from exc
 
@@ -98,7 +111,7 @@ def fail_job(tenant_id: str, job_id: str, message: str, error_code: str) -> str:
         return job
 
     try:
-        return job_store.update_job(tenant_id, job_id, fail).status
+        return job_store.update_job(tenant_id, job_id, fail, also=_settle_credits).status
     except JobAlreadyTerminalError as exc:
         return exc.status
 
@@ -111,4 +124,38 @@ def cancel_job_record(tenant_id: str, job_id: str) -> JobRecord:
         job.updated_at = job.completed_at = utc_now()
         return job
 
-    return job_store.update_job(tenant_id, job_id, cancel)
+    return job_store.update_job(tenant_id, job_id, cancel, also=_settle_credits)
+
+
+def reserve_credits(tenant_id: str, job_id: str, cost: int) -> JobRecord:
+    """Reserve what the job costs, once its cost is known and before any paid engine runs.
+
+    One transaction: the job records its reservation and the month's usage grows, on condition
+    that the tenant's limit still holds it; otherwise ``QuotaExceededError`` (the job then fails
+    QUOTA_EXCEEDED). A retried stage finds the reservation made and reserves nothing more.
+    """
+    limit = ledger.credit_limit(tenant_id)
+    period = credit_period()
+
+    def reserve(job: JobRecord) -> JobRecord | None:
+        if job.credits is not None:
+            return None  # reserved by an earlier attempt
+        job.credits = JobCredits(cost=cost, period=period, state="reserved")
+        job.updated_at = utc_now()
+        return job
+
+    def ledger_write(current: JobRecord, updated: JobRecord) -> list[dict[str, Any]]:
+        assert updated.credits is not None
+        return [ledger.reserve_item(tenant_id, current.type, updated.credits, limit)]
+
+    try:
+        return job_store.update_job(tenant_id, job_id, reserve, also=ledger_write)
+    except JobAlreadyTerminalError as exc:
+        raise JobCancelledError(f"job {job_id} is {exc.status}: stage stopped without writing") from exc
+    except LinkedWriteRefused as exc:
+        usage = ledger.usage(tenant_id, period)
+        raise QuotaExceededError(
+            f"this job costs {cost} credits but {max(0, usage.remaining or 0)} of the "
+            f"{usage.limit} credits of {period} remain ({usage.used} used, {usage.reserved} reserved "
+            "by running jobs)"
+        ) from exc

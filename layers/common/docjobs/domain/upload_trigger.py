@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from docjobs.adapters import job_store, storage
 from docjobs.adapters.api_keys import validate_tenant_id
-from docjobs.core.errors import InputValidationError
+from docjobs.core.errors import DocjobsError, InputValidationError, QuotaExceededError
 from docjobs.core.models import JobRecord, new_id, utc_now
 from docjobs.core.observability import logger
 from docjobs.core.settings import get_settings
@@ -43,16 +43,17 @@ def start_job_for_upload(bucket: str, key: str) -> dict[str, Any]:
         options = json.loads(meta["job-options"]) if meta.get("job-options") else {}
         request = SubmitJobRequest(type=job_type, document_id=new_id(), options=options)
         job = submission.submit_job(tenant_id, request, document_key=key)
-    except (InputValidationError, ValidationError, json.JSONDecodeError) as exc:
-        message = (
-            exc.message if isinstance(exc, InputValidationError) else f"upload metadata is not valid: {exc}"
-        )
-        job = _record_rejected_upload(tenant_id, key, job_type, message)
+    except (InputValidationError, QuotaExceededError, ValidationError, json.JSONDecodeError) as exc:
+        code = exc.error_code if isinstance(exc, QuotaExceededError) else "VALIDATION_ERROR"
+        message = exc.message if isinstance(exc, DocjobsError) else f"upload metadata is not valid: {exc}"
+        job = _record_rejected_upload(tenant_id, key, job_type, message, code)
         return {"action": "rejected", "job_id": job.id, "error": message}
     return {"action": "started", "job_id": job.id}
 
 
-def _record_rejected_upload(tenant_id: str, key: str, job_type: str, message: str) -> JobRecord:
+def _record_rejected_upload(
+    tenant_id: str, key: str, job_type: str, message: str, error_code: str
+) -> JobRecord:
     now = utc_now()
     job = JobRecord(
         id=new_id(),
@@ -60,7 +61,7 @@ def _record_rejected_upload(tenant_id: str, key: str, job_type: str, message: st
         type=job_type if job_type in job_types() else "parse",
         status="failed",
         error=message,
-        error_code="VALIDATION_ERROR",
+        error_code=error_code,
         completed_at=now,
         document_key=key,
         metadata={"filename": key.rsplit("/", 1)[-1]},

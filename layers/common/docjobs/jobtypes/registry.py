@@ -12,6 +12,7 @@ spans, never an engine (PyMuPDF, model clients), so API functions stay cheap to 
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +24,8 @@ from pydantic import BaseModel, ValidationError
 from docjobs.core.errors import ConfigurationError, InputValidationError
 
 STATE_MACHINE_ARN_PREFIX = "STATE_MACHINE_ARN_PREFIX"
+#: The types the API contract names: listable even where this deployment does not run one.
+CONTRACT_JOB_TYPES = ("parse", "extract", "split", "generate", "edit", "workflow")
 
 
 def _no_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,6 +46,10 @@ class JobTypeSpec:
     #: What ``GET /api/jobs/{id}`` shows when the result is too large to inline: made from the
     #: summary the type's last stage stored on the job record.
     truncated_result: Callable[[Mapping[str, Any]], dict[str, Any]] = _no_summary
+    #: Credits per page of the input (per output page for types that make documents), and per
+    #: page that needs OCR on top (parse). Scaled by the ``CreditRateScale`` parameter.
+    credits_per_page: int = 1
+    credits_per_ocr_page: int = 0
     #: Extra checks at submission that need the tenant (e.g. documents named in options).
     check_submission: Callable[[str, BaseModel], None] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -66,6 +73,10 @@ class JobTypeSpec:
             raise InputValidationError(
                 f"options do not fit a {self.name} job: {problems}", details={"errors": errors}
             ) from exc
+
+    def cost(self, pages: int, ocr_pages: int = 0, scale: float = 1.0) -> int:
+        """Credits for ``pages`` (and ``ocr_pages`` of them OCR'd), rounded up."""
+        return math.ceil((pages * self.credits_per_page + ocr_pages * self.credits_per_ocr_page) * scale)
 
     def progress_at(self, stage: str, fraction: float) -> int:
         start, end = self.stage_spans[stage]
@@ -128,3 +139,10 @@ def get_job_type(name: str) -> JobTypeSpec:
             f"available: {', '.join(sorted(job_types()))}"
         )
     return spec
+
+
+def check_listable_type(name: str) -> None:
+    """A ``?type=`` filter must name a contract type or one this deployment runs (400 otherwise)."""
+    known = sorted(set(CONTRACT_JOB_TYPES) | set(job_types()))
+    if name not in known:
+        raise InputValidationError(f"type: '{name}' is not a job type; job types: {', '.join(known)}")

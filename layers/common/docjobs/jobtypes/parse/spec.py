@@ -26,4 +26,6 @@ SPEC = JobTypeSpec(
         "vectorizing": (85, 97),
     },
     truncated_result=_truncated,
+    credits_per_page=1,
+    credits_per_ocr_page=1,
 )

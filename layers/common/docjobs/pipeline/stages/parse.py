@@ -17,6 +17,7 @@ from docjobs.adapters.storage import WorkFile
 from docjobs.core.models import DocumentMetadata, JobRecord
 from docjobs.core.settings import get_settings
 from docjobs.domain import transitions
+from docjobs.jobtypes.registry import get_job_type
 from docjobs.pipeline.progress import ThrottledProgress
 from docjobs.pipeline.runner import StageInput, stage
 
@@ -86,6 +87,9 @@ def parse(task: ParseInput, job: JobRecord) -> ParseOutput:
         storage.work_key(job.tenant_id, job.id, WorkFile.DOCUMENT), metadata.model_dump(mode="json")
     )
     transitions.report_progress(job.tenant_id, job.id, "parsing", 1.0)
+    # The cost is known now: reserve it before any paid engine (Textract, a model, Pinecone) runs.
+    cost = get_job_type(job.type).cost(total, len(ocr_pages), get_settings().credit_rate_scale)
+    transitions.reserve_credits(job.tenant_id, job.id, cost)
 
     batch_size = get_settings().ocr_batch_pages
     batches = [
