@@ -273,6 +273,7 @@ LOCAL_PARAMETERS_FROM_ENV = {
     "OcrEngine": ("OCR_ENGINE", "tesseract"),
     "PineconeIndexHost": ("PINECONE_INDEX_HOST", ""),
     "EmbedDimension": ("EMBED_DIMENSION", None),
+    "ChildPollSeconds": ("CHILD_POLL_SECONDS", "1"),
 }
 
 

@@ -40,6 +40,7 @@ BASE_ENV = {
     "OCR_ENGINE": "tesseract",
     "OCR_BATCH_PAGES": "1",
     "TEXTRACT_POLL_SECONDS": "0",
+    "CHILD_POLL_SECONDS": "0",
     "STAGE_TIMEOUT_SECONDS": "60",
 }
 

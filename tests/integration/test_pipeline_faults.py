@@ -104,9 +104,9 @@ def test_stage_exceeding_its_task_timeout_fails_the_job_with_timeout(
     job = pipeline.wait(submitted)
 
     started = pipeline.stack.execution_history(submitted.execution_arn)[0]
-    assert json.loads(started["executionStartedEventDetails"]["input"])["limits"] == {
-        "stage_timeout_seconds": 1
-    }
+    assert (
+        json.loads(started["executionStartedEventDetails"]["input"])["limits"]["stage_timeout_seconds"] == 1
+    )
     assert job["status"] == "failed", job
     assert job["error_code"] == "TIMEOUT"
     assert "time limit" in job["error"]

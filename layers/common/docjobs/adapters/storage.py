@@ -42,6 +42,7 @@ class WorkFile(StrEnum):
     TEXTRACT_PAGE_MAP = "textract-page-map.json"  # Textract page → document page
     CHUNKS = "chunks.jsonl"  # one chunk per line
     OUTPUTS = "outputs/"  # output documents staged until the job completes
+    WORKFLOW = "workflow/"  # a workflow's step records and the ids of its children
 
 
 def work_key(tenant_id: str, job_id: str, name: WorkFile | str) -> str:

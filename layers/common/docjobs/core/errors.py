@@ -119,6 +119,15 @@ def error_code_for_error_type(error_type: str) -> str:
     return DocjobsError.error_code
 
 
+def error_class_for_code(error_code: str) -> type[DocjobsError]:
+    """The error class whose Lambda ``errorType`` maps back to ``error_code`` (a workflow fails
+    with its child's code); INTERNAL_ERROR for anything else."""
+    for cls in (InputValidationError, ParseError, OcrError, QuotaExceededError, JobTimeoutError):
+        if cls.error_code == error_code:
+            return cls
+    return DocjobsError
+
+
 def _all_subclasses(cls: type[DocjobsError]) -> list[type[DocjobsError]]:
     found: list[type[DocjobsError]] = []
     for sub in cls.__subclasses__():

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     stage_timeout_seconds: int = Field(default=900, ge=1, le=900, description="Task timeout of each stage")
     ocr_batch_pages: int = Field(default=10, ge=1, le=200, description="pages per OCR Map iteration")
     ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
+    child_poll_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="Wait between checks of a workflow's child jobs (limits.poll_seconds)",
+    )
     default_monthly_credits: int = Field(
         default=0, ge=0, description="a tenant's monthly credit limit unless set for it; 0 = unlimited"
     )

@@ -24,6 +24,7 @@ def cancel_job(tenant_id: str, job_id: str) -> JobRecord:
             f"job {job_id} is {exc.status}: only queued, processing or retrying jobs can be cancelled"
         ) from exc
     executions.stop_execution(execution_arn_for(job), "cancelled through the API")
+    get_job_type(job.type).run_after_end(job)
     return job
 
 

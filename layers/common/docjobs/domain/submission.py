@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from docjobs.adapters import executions, job_store, storage
-from docjobs.core.errors import DocjobsError, InputValidationError
+from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundError
 from docjobs.core.models import JobRecord, new_id, utc_now
 from docjobs.core.observability import logger
 from docjobs.core.settings import get_settings
@@ -99,11 +99,24 @@ def _file_type_of(filename: str) -> str | None:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else None
 
 
-def submit_job(tenant_id: str, request: SubmitJobRequest, *, document_key: str | None = None) -> JobRecord:
+def submit_job(
+    tenant_id: str,
+    request: SubmitJobRequest,
+    *,
+    document_key: str | None = None,
+    job_id: str | None = None,
+) -> JobRecord:
     """Validate, store the job as ``queued`` and start its execution (named after the job id).
 
     ``document_key`` is given by the S3 upload trigger, which already knows the object.
+    ``job_id`` is given by a caller that retries (a workflow starting its child jobs): a job that
+    already exists under that id is returned as it is, and nothing is created twice.
     """
+    if job_id is not None:
+        try:
+            return job_store.get_job(tenant_id, job_id)
+        except NotFoundError:
+            pass
     spec = get_job_type(request.type)
     if spec.needs_document and request.document_id is None and request.input is None:
         raise InputValidationError(
@@ -124,7 +137,7 @@ def submit_job(tenant_id: str, request: SubmitJobRequest, *, document_key: str |
     filename = _filename_of(source) or None
     now = utc_now()
     job = JobRecord(
-        id=new_id(),
+        id=job_id or new_id(),
         tenant_id=tenant_id,
         type=request.type,
         status="queued",
@@ -152,7 +165,10 @@ def execution_input(job: JobRecord) -> dict[str, Any]:
         "tenant_id": job.tenant_id,
         "job_id": job.id,
         "job_type": job.type,
-        "limits": {"stage_timeout_seconds": get_settings().stage_timeout_seconds},
+        "limits": {
+            "stage_timeout_seconds": get_settings().stage_timeout_seconds,
+            "poll_seconds": get_settings().child_poll_seconds,
+        },
     }
 
 

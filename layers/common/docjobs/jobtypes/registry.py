@@ -43,6 +43,8 @@ class JobTypeSpec:
     stage_spans: Mapping[str, tuple[int, int]]
     #: Whether a job needs ``document_id`` or ``input`` (``generate`` does not).
     needs_document: bool = True
+    #: Whether its result publishes output documents (a workflow step can read them).
+    produces_documents: bool = False
     #: What ``GET /api/jobs/{id}`` shows when the result is too large to inline: made from the
     #: summary the type's last stage stored on the job record.
     truncated_result: Callable[[Mapping[str, Any]], dict[str, Any]] = _no_summary
@@ -52,6 +54,9 @@ class JobTypeSpec:
     credits_per_ocr_page: int = 0
     #: Extra checks at submission that need the tenant (e.g. documents named in options).
     check_submission: Callable[[str, BaseModel], None] | None = None
+    #: ``"module:function"`` called with the job once it has ended failed or cancelled (a
+    #: workflow cancels its running children); imported only when a job of the type ends.
+    after_end: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def state_machine_arn(self) -> str:
@@ -73,6 +78,12 @@ class JobTypeSpec:
             raise InputValidationError(
                 f"options do not fit a {self.name} job: {problems}", details={"errors": errors}
             ) from exc
+
+    def run_after_end(self, job: Any) -> None:
+        if self.after_end is None:
+            return
+        module, _, function = self.after_end.partition(":")
+        getattr(importlib.import_module(module), function)(job)
 
     def cost(self, pages: int, ocr_pages: int = 0, scale: float = 1.0) -> int:
         """Credits for ``pages`` (and ``ocr_pages`` of them OCR'd), rounded up."""

@@ -55,6 +55,7 @@ class RecordedFailure(BaseModel):
 def record_failure(failure: RecordFailureInput) -> RecordedFailure:
     message, code = describe_failure(failure.error or "States.TaskFailed", failure.cause)
     status = fail_job(failure.tenant_id, failure.job_id, message, code)
+    _after_end(failure.tenant_id, failure.job_id)
     logger.info("job failed", extra={"job_id": failure.job_id, "error_code": code, "final_status": status})
     return RecordedFailure(status=status, error_code=code)
 
@@ -83,8 +84,19 @@ def reconcile_execution_end(detail: dict[str, Any]) -> dict[str, Any]:
         final = fail_job(tenant_id, job_id, message, code)
     else:  # SUCCEEDED: the Finish stage completed the job, unless something went wrong
         final = fail_job(tenant_id, job_id, "the pipeline ended without completing the job", "INTERNAL_ERROR")
+    _after_end(tenant_id, job_id)
     deliver_webhook(tenant_id, job_id)
     return {"action": "reconciled", "status": final}
+
+
+def _after_end(tenant_id: str, job_id: str) -> None:
+    """The job type's own clean-up once a job has ended (a workflow cancels its children)."""
+    from docjobs.jobtypes.registry import job_types
+
+    job = job_store.get_job(tenant_id, job_id)
+    spec = job_types().get(job.type)
+    if spec is not None and job.is_terminal:
+        spec.run_after_end(job)
 
 
 def deliver_webhook(tenant_id: str, job_id: str) -> None:
