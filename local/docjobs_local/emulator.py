@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from . import moto_patch
+from . import iam, moto_patch
 from .gateway import ApiGateway
 from .runtime import FunctionSpec, Runtime
 from .template import (
@@ -91,6 +91,7 @@ class EmulatedStack:
         enforce_timeouts: bool = True,
         endpoint_url: str | None = None,
         throttling: bool = True,
+        enforce_iam: bool = True,
     ) -> None:
         self.region = (
             region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or (DEFAULT_REGION)
@@ -106,6 +107,10 @@ class EmulatedStack:
         self.env_overrides = dict(env_overrides or {})
         self.endpoint_url = endpoint_url
         self.throttling = throttling  # the API's MethodSettings throttling (THROTTLED responses)
+        # Each function runs as its own role from the SAM transform, with moto enforcing IAM (iam.py).
+        self.enforce_iam = enforce_iam
+        self.identities: iam.StackIdentities | None = None
+        self._iam_token: Any = None
         self.runtime = Runtime(enforce_timeouts=enforce_timeouts, async_events=async_events)
         self.functions: dict[str, FunctionSpec] = {}
         self.environment: dict[str, str] = {}
@@ -145,11 +150,15 @@ class EmulatedStack:
         self._create_tables()
         self._create_buckets()
         role_arn = self._create_role()
+        if self.enforce_iam:
+            self.identities = iam.create_identities(self.template, self.client("iam"), self.client("sts"))
         self._create_functions(role_arn)
         self._create_state_machines(role_arn)
         self._create_bucket_notifications()
         self._create_event_rules()
         self.gateway = ApiGateway(self)
+        if self.identities is not None:
+            self._iam_token = iam.enforce(self.identities.admin)
         self.deployed = True
         return self
 
@@ -157,6 +166,18 @@ class EmulatedStack:
         self.runtime.wait_idle(timeout=30)
         self.runtime.shutdown()
         moto_patch.unregister_runtime(self.runtime)
+        if self._iam_token is not None:
+            iam.relax(self._iam_token)
+            self._iam_token = None
+
+    def role_arn(self, logical_id: str) -> str:
+        """The IAM role a function or state machine runs as (its SAM-generated role)."""
+        if self.identities is None:
+            raise RuntimeError("IAM is not enforced on this stack (enforce_iam=False)")
+        return self.identities.role_arns[logical_id]
+
+    def role_name(self, logical_id: str) -> str:
+        return self.role_arn(logical_id).rsplit("/", 1)[-1]
 
     def __enter__(self) -> EmulatedStack:
         return self.deploy()
@@ -347,13 +368,14 @@ class EmulatedStack:
                 handler=handler,
                 timeout_seconds=float(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
+                credentials=self.identities.credentials[logical] if self.identities else None,
             )
             self.functions[logical] = spec
             self.runtime.register(spec)
             lam.create_function(
                 FunctionName=name,
                 Runtime=str(props.get("Runtime", "python3.12")),
-                Role=role_arn,
+                Role=self.identities.role_arns[logical] if self.identities else role_arn,
                 Handler=handler,
                 Code={"ZipFile": zip_bytes},
                 Timeout=int(spec.timeout_seconds),
@@ -374,7 +396,7 @@ class EmulatedStack:
             kwargs: dict[str, Any] = {
                 "name": self.physical_name(logical),
                 "definition": definition,
-                "roleArn": role_arn,
+                "roleArn": self.identities.role_arns[logical] if self.identities else role_arn,
             }
             if props.get("Type") or props.get("StateMachineType"):
                 kwargs["type"] = props.get("Type") or props.get("StateMachineType")

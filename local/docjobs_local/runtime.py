@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import iam
+
 LOG = logging.getLogger("docjobs_local.runtime")
 
 _PACKAGE_ROOT = "_docjobs_local_fn"
@@ -43,6 +45,8 @@ class FunctionSpec:
     handler: str  # "app.lambda_handler"
     timeout_seconds: float = 3.0
     memory_mb: int = 128
+    # The function role's session credentials (iam.py): its AWS calls are signed with them.
+    credentials: Any = None
     _callable: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
 
 
@@ -141,6 +145,7 @@ class Runtime:
         """Run the handler now, in this thread. Returns (payload, FunctionError or None)."""
         started = time.monotonic()
         context = LambdaContext(spec, started + spec.timeout_seconds)
+        identity = iam.run_as(spec.credentials)
         try:
             handler = self.load(spec)
             result = handler(event, context)
@@ -151,6 +156,8 @@ class Runtime:
                 f"[{spec.logical_id}] raised {type(exc).__name__}: {exc}\n{traceback.format_exc()}\n"
             )
             return _error_payload(type(exc).__name__, str(exc), exc), "Unhandled"
+        finally:
+            iam.reset_identity(identity)
         elapsed = time.monotonic() - started
         if self.enforce_timeouts and elapsed > spec.timeout_seconds:
             message = f"Task timed out after {spec.timeout_seconds:.2f} seconds"

@@ -182,6 +182,15 @@ class LocalServer:
             "moto_url": self.moto_url,
             "api_keys": self.keys,
             "resources": self.stack.resource_names() if self.stack else {},
+            # IAM is enforced: credentials for tools (the local administrator)
+            "aws_credentials": (
+                {
+                    "AWS_ACCESS_KEY_ID": self.stack.identities.admin.access_key,
+                    "AWS_SECRET_ACCESS_KEY": self.stack.identities.admin.secret_key,
+                }
+                if self.stack and self.stack.identities
+                else None
+            ),
             "pid": os.getpid(),
         }
 
@@ -216,11 +225,21 @@ class LocalServer:
             f'  curl -s {api}/api/jobs/<job id> -H "Authorization: Bearer $KEY"',
             "",
             "Drop-in upload (an object under uploads/<tenant>/ starts a parse job):",
+            *self._tool_credentials(),
             f"  aws --endpoint-url {self.moto_url} s3 cp file.pdf s3://{bucket}/uploads/dev/file.pdf",
-            f"  curl -T file.pdf {self.moto_url}/{bucket}/uploads/dev/file.pdf",
             "",
         ]
         return "\n".join(lines)
+
+    def _tool_credentials(self) -> list[str]:
+        """IAM is enforced (each function runs as its role): tools sign as the local administrator."""
+        identities = self.stack.identities if self.stack else None
+        if identities is None:
+            return []
+        return [
+            f"  export AWS_ACCESS_KEY_ID={identities.admin.access_key} "
+            f"AWS_SECRET_ACCESS_KEY={identities.admin.secret_key}   # IAM is enforced",
+        ]
 
 
 def _bucket_logical_id(stack: Any) -> str:
