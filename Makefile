@@ -78,6 +78,8 @@ openapi: $(STAMP)
 	@$(BIN)/python -m docjobs.api.openapi
 
 # sam build without Docker (needs python3.12 on PATH); SAM CLI lives in its own venv.
+# TESSDATA_LANGUAGES="eng deu" chooses the OCR languages of the tessdata layer (default eng).
+export TESSDATA_LANGUAGES
 build: $(STAMP)
 	@test -x .venv-sam/bin/sam || { $(PY312) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli; }
 	PATH="$$(dirname $(PY312)):$$PATH" .venv-sam/bin/sam build --template template.yaml
@@ -88,6 +90,7 @@ sizes: build
 bench: setup
 	$(BIN)/python -m bench.parse_overhead
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.burst --jobs 200 --cap 20 --start-rate 10
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

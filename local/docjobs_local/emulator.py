@@ -31,6 +31,7 @@ from botocore.config import Config
 
 from . import iam, moto_patch
 from .gateway import ApiGateway
+from .pollers import SqsPoller
 from .runtime import FunctionSpec, Runtime
 from .template import (
     DEFAULT_ACCOUNT_ID,
@@ -111,6 +112,7 @@ class EmulatedStack:
         self.enforce_iam = enforce_iam
         self.identities: iam.StackIdentities | None = None
         self._iam_token: Any = None
+        self.pollers: list[SqsPoller] = []
         self.runtime = Runtime(enforce_timeouts=enforce_timeouts, async_events=async_events)
         self.functions: dict[str, FunctionSpec] = {}
         self.environment: dict[str, str] = {}
@@ -156,13 +158,17 @@ class EmulatedStack:
         self._create_state_machines(role_arn)
         self._create_bucket_notifications()
         self._create_event_rules()
+        self._create_queues()
         self.gateway = ApiGateway(self)
         if self.identities is not None:
             self._iam_token = iam.enforce(self.identities.admin)
+        self._start_pollers()
         self.deployed = True
         return self
 
     def close(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
         self.runtime.wait_idle(timeout=30)
         self.runtime.shutdown()
         moto_patch.unregister_runtime(self.runtime)
@@ -386,6 +392,48 @@ class EmulatedStack:
     def _own_env_names(self, props: dict[str, Any]) -> list[str]:
         return [k for k in ((props.get("Environment") or {}).get("Variables") or {}) if k in self.environment]
 
+    # ---- SQS
+
+    def _create_queues(self) -> None:
+        sqs = self.client("sqs")
+        redrives: dict[str, str] = {}
+        for logical in self.template.resources_of_type("AWS::SQS::Queue"):
+            props = self.template.resolve(self.template.resource(logical).get("Properties") or {})
+            attributes = {
+                key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+                for key in _QUEUE_ATTRIBUTES
+                if key in props
+            }
+            url = sqs.create_queue(QueueName=self.physical_name(logical), Attributes=attributes)["QueueUrl"]
+            if props.get("RedrivePolicy"):
+                redrives[url] = json.dumps(props["RedrivePolicy"])
+        for url, policy in redrives.items():  # once every dead-letter queue exists
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": policy})
+
+    def _start_pollers(self) -> None:
+        sqs = self.client("sqs")
+        for logical, spec in self.functions.items():
+            for event in self._function_events(logical).values():
+                if event.get("Type") != "SQS":
+                    continue
+                ev = event.get("Properties") or {}
+                queue_arn = str(ev["Queue"])
+                name = queue_arn.rsplit(":", 1)[-1]
+                poller = SqsPoller(
+                    self.runtime,
+                    spec,
+                    sqs,
+                    sqs.get_queue_url(QueueName=name)["QueueUrl"],
+                    queue_arn,
+                    batch_size=int(ev.get("BatchSize", 10)),
+                    concurrency=int((ev.get("ScalingConfig") or {}).get("MaximumConcurrency", 2)),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (ev.get("FunctionResponseTypes") or []),
+                    region=self.region,
+                )
+                poller.start()
+                self.pollers.append(poller)
+
     # ---- Step Functions
 
     def _create_state_machines(self, role_arn: str) -> None:
@@ -503,7 +551,14 @@ class EmulatedStack:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while True:
-            desc = sfn.describe_execution(executionArn=execution_arn)
+            try:
+                desc = sfn.describe_execution(executionArn=execution_arn)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                # Jobs start from the intake queue: the execution may not exist yet.
+                if time.monotonic() > deadline:
+                    raise ExecutionTimeout(f"{execution_arn} never started within {timeout}s") from None
+                time.sleep(0.05)
+                continue
             if desc["status"] != "RUNNING":
                 break
             if time.monotonic() > deadline:
@@ -526,8 +581,17 @@ class EmulatedStack:
             kwargs["nextToken"] = resp["nextToken"]
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait for asynchronous deliveries (S3 notifications, EventBridge targets) to finish."""
-        return self.runtime.wait_idle(timeout)
+        """Wait for asynchronous deliveries (S3 notifications, EventBridge targets) to finish, and
+        for the SQS pollers to have drained their queues (of visible messages)."""
+        deadline = time.monotonic() + timeout
+        if not self.runtime.wait_idle(timeout):
+            return False
+        for poller in self.pollers:
+            while not poller.idle():
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.02)
+        return self.runtime.wait_idle(max(0.1, deadline - time.monotonic()))
 
     def api_request(
         self,
@@ -551,6 +615,17 @@ class EmulatedStack:
             body = body.encode("utf-8")
         return self.gateway.handle(method, path, headers=headers, query=query, body=body)
 
+
+# AWS::SQS::Queue properties that are CreateQueue attributes of the same name
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
 
 # CloudFormation CorsRule property → S3 API field
 _CORS_KEYS = {

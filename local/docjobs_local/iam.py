@@ -345,7 +345,7 @@ def authorize_request(response: Any, iam_request_cls: type, moto_resource: str) 
 
     headers = dict(response.headers)
     s3 = iam_request_cls is S3IAMRequest
-    query = parse_qs(urlparse(response.uri).query)
+    query = parse_qs(urlparse(response.uri).query, keep_blank_values=True)
     presigned = "Authorization" not in headers and "X-Amz-Credential" in query
     if "Authorization" in headers:
         scope = headers["Authorization"].partition("Credential=")[2].partition(",")[0].split("/")
@@ -475,8 +475,18 @@ def required_permissions(
         yield f"states:{action}", arn, {}
     elif service == "secretsmanager":
         yield f"secretsmanager:{action}", _secret_arn(body.get("SecretId", "*"), region, account), {}
+    elif service == "sqs":
+        # The batch APIs are authorised as their single-message actions.
+        yield f"sqs:{action.removesuffix('Batch')}", moto_resource, {}
     elif service == "sns":
         yield f"sns:{action}", (response.querystring.get("TopicArn") or ["*"])[0], {}
+    elif service == "s3" and action == "DeleteObject" and "delete" in query:
+        # DeleteObjects is authorised per key, as s3:DeleteObject on each object.
+        import xmltodict
+
+        objects = xmltodict.parse(response.body or b"<Delete/>").get("Delete", {}).get("Object", [])
+        for obj in objects if isinstance(objects, list) else [objects]:
+            yield "s3:DeleteObject", f"{moto_resource}/{obj['Key']}", {}
     elif service == "s3":
         context = {"s3:prefix": query["prefix"][0]} if action == "ListBucket" and "prefix" in query else {}
         yield f"s3:{action}", moto_resource, context

@@ -24,7 +24,8 @@ Three patches, installed once per process by ``install()`` and idempotent:
    delivers to logs, SQS, event buses, archives and API destinations, and raises
    ``NotImplementedError`` for a Lambda target. The wrapper delivers to Lambda targets itself
    (after moto's own ``event_pattern.matches_event``; honouring ``Input``/``InputPath``/
-   ``InputTransformer`` like moto does) and passes the other targets to the original.
+   ``InputTransformer`` like moto does) and passes the other targets to the original. S3 events
+   get a unique, increasing ``sequencer`` per PUT as on AWS (moto sends a constant).
 
 3. **Step Functions "Execution Status Change" events.** AWS publishes one to the default
    event bus when a STANDARD execution ends; moto does not. The wrapper around
@@ -61,6 +62,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import itertools
 import json
 import logging
 import threading
@@ -225,6 +227,7 @@ def _patch_events() -> None:
     original_send = Rule.send_to_targets
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        _unique_s3_sequencer(original_event)
         lambda_targets = [t for t in self.targets if ":lambda:" in t.get("Arn", "")]
         if lambda_targets and self.state == "ENABLED" and self.event_pattern.matches_event(original_event):
             event = copy.deepcopy(original_event)
@@ -243,6 +246,18 @@ def _patch_events() -> None:
             original_send(clone, original_event, transform_input)
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+_MOTO_S3_SEQUENCER = "617f08299329d189"  # moto puts this constant in every S3 event
+_sequence = itertools.count()
+
+
+def _unique_s3_sequencer(event: Any) -> None:
+    """S3 gives each PUT of a key a larger ``sequencer``; moto a constant (docjobs derives upload
+    job ids from it, so a second upload of a key must not look like a redelivery of the first)."""
+    obj = (event.get("detail") or {}).get("object") if event.get("source") == "aws.s3" else None
+    if isinstance(obj, dict) and obj.get("sequencer") == _MOTO_S3_SEQUENCER:
+        obj["sequencer"] = f"{time.time_ns():016X}{next(_sequence) % 65536:04X}"
 
 
 # --------------------------------------------------------------------------- 3. Step Functions

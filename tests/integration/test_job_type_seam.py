@@ -48,7 +48,33 @@ def _template_with_echo(tmp: Path) -> Path:
     asl.write_text(render(build_definition(source, shared, "echo")))
     template["Resources"]["EchoFunction"] = {
         "Type": "AWS::Serverless::Function",
-        "Properties": {"CodeUri": str(FIXTURE / "function"), "Handler": "app.lambda_handler", "Timeout": 30},
+        "Properties": {
+            "CodeUri": str(FIXTURE / "function"),
+            "Handler": "app.lambda_handler",
+            "Timeout": 30,
+            # IAM is enforced locally: the stage's role allows what it does (job record, output
+            # document staged under work/ and published under documents/, the result).
+            "Policies": [
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                            "Resource": {"Fn::GetAtt": ["JobsTable", "Arn"]},
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                            "Resource": [
+                                {"Fn::Sub": "${DocumentsBucket.Arn}/work/*"},
+                                {"Fn::Sub": "${DocumentsBucket.Arn}/documents/*"},
+                                {"Fn::Sub": "${DocumentsBucket.Arn}/results/*"},
+                            ],
+                        },
+                    ]
+                }
+            ],
+        },
     }
     template["Resources"]["EchoStateMachine"] = {
         "Type": "AWS::Serverless::StateMachine",
@@ -60,6 +86,10 @@ def _template_with_echo(tmp: Path) -> Path:
                 "EchoFunctionArn": {"Fn::GetAtt": ["EchoFunction", "Arn"]},
                 "FailJobFunctionArn": {"Fn::GetAtt": ["FailJobFunction", "Arn"]},
             },
+            "Policies": [
+                {"LambdaInvokePolicy": {"FunctionName": {"Ref": "EchoFunction"}}},
+                {"LambdaInvokePolicy": {"FunctionName": {"Ref": "FailJobFunction"}}},
+            ],
         },
     }
     path = tmp / "template.yaml"

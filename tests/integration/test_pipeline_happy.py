@@ -211,3 +211,120 @@ def test_several_jobs_at_once_all_complete(pipeline: Pipeline) -> None:
     jobs = [pipeline.wait(s) for s in submitted]
     assert [job["status"] for job in jobs] == ["completed"] * 6, [job.get("error") for job in jobs]
     assert all("|" in " ".join(c["text"] for c in job["result"]["chunks"]) for job in jobs)  # tables
+
+
+def _upload_event(pipeline: Pipeline, key: str, sequencer: str) -> dict:
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-29T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{pipeline.bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": pipeline.bucket},
+            "object": {"key": key, "size": 1, "etag": "x", "sequencer": sequencer},
+            "reason": "PutObject",
+        },
+    }
+
+
+def test_a_redelivered_upload_event_finds_its_job_and_a_new_upload_starts_another(pipeline: Pipeline) -> None:
+    """EventBridge delivers at least once and Lambda retries async invocations: the job id is
+    derived from the object (key + sequencer), so a redelivery starts nothing new."""
+    key = f"uploads/{pipeline.tenant}/twice.pdf"
+    pipeline.stack.client("s3").put_object(Bucket=pipeline.bucket, Key=key, Body=samples.multi_page_pdf(1))
+    pipeline.stack.wait_idle()
+    (first,) = _jobs_of(pipeline)
+
+    event = _upload_event(pipeline, key, "0062E5A4C1D2B3F4A1")
+    started = pipeline.stack.invoke("UploadTriggerFunction", event)
+    again = pipeline.stack.invoke("UploadTriggerFunction", event)
+    assert started["action"] == again["action"] == "started"
+    assert started["job_id"] == again["job_id"] != first["id"]
+    pipeline.stack.wait_idle()
+    assert len(_jobs_of(pipeline)) == 2, "the redelivery created no job"
+    for job_id in (first["id"], started["job_id"]):
+        job = pipeline.wait(Submitted(job_id, pipeline.execution_arn(job_id)))
+        assert job["status"] == "completed", job
+
+    # Another PUT of the same key (a larger sequencer) is another job.
+    other = pipeline.stack.invoke("UploadTriggerFunction", _upload_event(pipeline, key, "0062E5A4C1D2B3F4B7"))
+    assert other["job_id"] not in (first["id"], started["job_id"])
+    pipeline.wait(Submitted(other["job_id"], pipeline.execution_arn(other["job_id"])))
+
+
+def test_a_throttled_start_leaves_the_job_queued_until_the_starter_retries(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs start from the intake queue: a throttled StartExecution neither fails the job nor
+    loses it; the message comes back (jittered) and the starter starts it."""
+    from botocore.exceptions import ClientError
+
+    from docjobs.adapters import executions
+
+    real_start = executions.start_execution
+    refused: list[str] = []
+
+    def throttled_twice(state_machine_arn: str, name: str, execution_input: dict) -> None:
+        if len(refused) < 2:
+            refused.append(name)
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution"
+            )
+        real_start(state_machine_arn, name, execution_input)
+
+    monkeypatch.setattr(executions, "start_execution", throttled_twice)
+    submitted = pipeline.submit(samples.multi_page_pdf(1), "throttled.pdf")
+    job = pipeline.wait(submitted, timeout=90)
+    assert refused == [submitted.job_id] * 2
+    assert job["status"] == "completed", job
+    assert job["retry_count"] == 0 and job["error"] is None
+
+
+def test_jobs_beyond_the_capacity_wait_queued_and_all_complete(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MaxConcurrentJobs caps running executions: with a cap of 1, three submissions run one at
+    a time (the others wait queued in the intake queue), all complete, and every slot is given back."""
+    from docjobs.adapters import capacity
+    from docjobs.pipeline.stages import parse
+
+    pipeline.configure(MAX_CONCURRENT_JOBS="1")
+    running_during_parse: list[int] = []
+    real_work = parse.parse.work
+
+    def observing(task: object, job: object) -> object:
+        running_during_parse.append(capacity.running())
+        return real_work(task, job)
+
+    monkeypatch.setattr(parse.parse, "work", observing)
+    submitted = [pipeline.submit(samples.multi_page_pdf(1), f"burst-{i}.pdf") for i in range(3)]
+    jobs = [pipeline.wait(s, timeout=120) for s in submitted]
+    assert [j["status"] for j in jobs] == ["completed"] * 3, jobs
+    assert running_during_parse == [1, 1, 1]
+    assert capacity.running() == 0
+
+
+def test_a_job_emits_its_metrics_and_every_stage_log_line_names_it(
+    pipeline: Pipeline, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    submitted = pipeline.submit(samples.multi_page_pdf(1), "observed.pdf")
+    assert pipeline.wait(submitted)["status"] == "completed"
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    emitted = {
+        metric["Name"]: line
+        for line in lines
+        if "_aws" in line
+        for directive in line["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    assert {"JobsSubmitted", "JobsCompleted", "StageDuration"} <= set(emitted)
+    assert emitted["JobsCompleted"]["job_type"] == "parse"
+    logs = [line for line in lines if "level" in line and line.get("job_id") == submitted.job_id]
+    assert all(line.get("tenant_id") == pipeline.tenant for line in logs), "job lines name the tenant"

@@ -88,3 +88,19 @@ def test_create_document_without_key_returns_401(api_client):
         "error": "missing or invalid API key: send Authorization: Bearer <key>",
         "error_code": "UNAUTHORIZED",
     }
+
+
+def test_delete_document_removes_the_upload_and_then_answers_404(client, other_client, stack):
+    created = client.post("/api/documents", {"filename": "gone.pdf"}).json
+    bucket = stack.physical_name("DocumentsBucket")
+    key = f"documents/acme/{created['document_id']}/gone.pdf"
+    stack.client("s3").put_object(Bucket=bucket, Key=key, Body=b"%PDF-1.4 tiny")
+    path = f"/api/documents/{created['document_id']}"
+
+    assert other_client.delete(path).status == 404, "another tenant's document is not found"
+    assert client.get(path).status == 200
+    resp = client.delete(path)
+    assert resp.status == 204, resp.json
+    assert client.get(path).status == 404
+    assert "Contents" not in stack.client("s3").list_objects_v2(Bucket=bucket, Prefix=key)
+    assert client.delete(path).json["error_code"] == "NOT_FOUND"

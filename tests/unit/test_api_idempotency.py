@@ -27,6 +27,7 @@ def test_retried_submission_with_same_key_returns_the_first_job_and_starts_one_e
 
     assert first.status == second.status == 202
     assert second.json["id"] == first.json["id"]
+    stack.wait_idle()  # jobs start from the intake queue
     assert _executions(stack).count(first.json["id"]) == 1
     listed = client.get("/api/jobs").json
     assert listed["total"] == 1

@@ -35,6 +35,7 @@ def test_submit_job_returns_202_queued_and_starts_execution_named_after_job(clie
     assert job["completed_at"] is None and job["result"] is None
     sm = stack.arn("ParseStateMachine")
     arn = sm.replace(":stateMachine:", ":execution:") + ":" + job["id"]
+    stack.wait_for_execution(arn)  # started by the intake queue's starter, named after the job
     desc = stack.client("stepfunctions").describe_execution(executionArn=arn)
     assert desc["name"] == job["id"]
     assert json.loads(desc["input"])["job_id"] == job["id"]

@@ -39,6 +39,10 @@ def stepfunctions() -> SFNClient:
     return _client("stepfunctions")  # type: ignore[no-any-return]
 
 
+def sqs() -> Any:
+    return _client("sqs")
+
+
 def textract() -> Any:
     # Bounded SDK retries; the state machine's Retry on TransientError does the long back-off.
     return _client("textract")

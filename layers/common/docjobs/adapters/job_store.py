@@ -19,6 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +60,14 @@ class LinkedWriteRefused(Exception):
     def __init__(self, index: int) -> None:
         super().__init__(f"linked write {index} refused by its condition")
         self.index = index
+
+
+class JobAlreadyExistsError(ConflictError):
+    """A job with that id exists (a redelivered upload event derives the same id)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} already exists")
+        self.job_id = job_id
 
 
 @dataclass(frozen=True)
@@ -170,18 +180,29 @@ def _counter_update(tenant_id: str, add: list[str], subtract: list[str]) -> dict
 def create_job(job: JobRecord) -> None:
     """Insert a new job and count it, in one transaction."""
     table = get_settings().jobs_table_name
-    aws_clients.dynamodb().transact_write_items(
-        TransactItems=[
-            {
-                "Put": {
-                    "TableName": table,
-                    "Item": _job_item(job, version=1),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            _counter_update(job.tenant_id, _count_attributes(job.status, job.type), []),  # type: ignore[list-item]
-        ]
-    )
+    items = [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": _job_item(job, version=1),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        _counter_update(job.tenant_id, _count_attributes(job.status, job.type), []),
+    ]
+    for attempt in range(_MAX_WRITE_ATTEMPTS):
+        try:
+            aws_clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            return
+        except ClientError as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise JobAlreadyExistsError(job.id) from exc
+            # A burst of submissions for one tenant contends on its counter item: retry with
+            # full jitter rather than failing the submission.
+            if "TransactionConflict" not in reasons or attempt == _MAX_WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))  # noqa: S311 - jitter
 
 
 def update_job(

@@ -248,3 +248,26 @@ def describe_document(tenant_id: str, document_id: str) -> DocumentInfo | None:
         source_job_id=metadata.get("source-job-id"),
         key=key,
     )
+
+
+def delete_document(tenant_id: str, document_id: str) -> int:
+    """Delete every object of a tenant's document (its upload or output file); the count deleted."""
+    s3 = aws_clients.s3()
+    keys = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket(), Prefix=document_prefix(tenant_id, document_id)
+        )
+        for obj in page.get("Contents", [])
+    ]
+    for start in range(0, len(keys), 1000):
+        response = s3.delete_objects(
+            Bucket=bucket(),
+            Delete={"Objects": [{"Key": key} for key in keys[start : start + 1000]], "Quiet": True},
+        )
+        if response.get("Errors"):
+            first = response["Errors"][0]
+            raise RuntimeError(
+                f"could not delete {first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+            )
+    return len(keys)

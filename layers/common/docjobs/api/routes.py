@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from docjobs.api import views
@@ -48,6 +48,7 @@ _QUOTA = _error(429, "QUOTA_EXCEEDED")
 
 documents_router = Router()
 get_document_router = Router()
+delete_document_router = Router()
 submit_job_router = Router()
 list_jobs_router = Router()
 get_job_router = Router()
@@ -57,6 +58,7 @@ usage_router = Router()
 ALL_ROUTERS = (
     documents_router,
     get_document_router,
+    delete_document_router,
     submit_job_router,
     list_jobs_router,
     get_job_router,
@@ -83,6 +85,17 @@ def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
 )
 def get_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> DocumentResponse:
     return views.document_response(jobs.get_document(tenant_of(get_document_router), id))
+
+
+@delete_document_router.delete(
+    "/api/documents/<id>",
+    status_code=204,
+    summary="Delete a document you uploaded (or a job's output document)",
+    responses={204: {"description": "the document is deleted"}, **_ERRORS, **_NOT_FOUND},
+)
+def delete_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[None]:
+    jobs.delete_document(tenant_of(delete_document_router), id)
+    return Response(status_code=204, content_type="application/json", body=None)
 
 
 @submit_job_router.post(

@@ -83,6 +83,11 @@ class TransientError(DocjobsError):
     http_status = 503
 
 
+class ThrottledError(TransientError):
+    """A dependency refused for rate (Textract, Pinecone, Bedrock throttling). The ASL retries it
+    more often and further apart than other transient errors, with full jitter."""
+
+
 class ConfigurationError(DocjobsError):
     """The deployment is misconfigured (a missing setting, a rejected key): retrying will not help."""
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
         default=0, ge=0, description="a tenant's monthly credit limit unless set for it; 0 = unlimited"
     )
     credit_rate_scale: float = Field(default=1.0, gt=0, le=1000, description="multiplies every credit rate")
+    job_intake_queue_url: str = Field(default="", description="SQS queue the starter starts jobs from")
+    max_concurrent_jobs: int = Field(default=100, ge=1, le=10000, description="executions running at once")
     textract_poll_seconds: int = Field(
         default=5, ge=0, le=300, description="Wait between Textract status polls (the ASL's TextractWait)"
     )

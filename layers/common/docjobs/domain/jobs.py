@@ -50,3 +50,10 @@ def get_document(tenant_id: str, document_id: str) -> DocumentInfo:
             f"document {document_id} not found (an upload URL's document exists once the file is uploaded)"
         )
     return info
+
+
+def delete_document(tenant_id: str, document_id: str) -> None:
+    """Remove a tenant's document (an upload or an output document). A job that still needs it
+    fails with VALIDATION_ERROR ("no longer in storage"); its published result is kept."""
+    if storage.delete_document(tenant_id, document_id) == 0:
+        raise NotFoundError(f"document {document_id} not found")

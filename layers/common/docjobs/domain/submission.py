@@ -1,4 +1,4 @@
-"""Submitting a job: validate it against its type, store it ``queued``, start its execution.
+"""Submitting a job: validate it against its type, store it ``queued``, put it on the intake queue.
 
 The API's ``POST /api/jobs`` and the S3 upload trigger both come through ``submit_job``.
 """
@@ -12,11 +12,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from docjobs.adapters import executions, job_store, storage
-from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundError
+from docjobs.adapters import intake, job_store, storage
+from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundError, TransientError
 from docjobs.core.models import JobRecord, new_id, utc_now
-from docjobs.core.observability import logger
+from docjobs.core.observability import emit_metric, logger
 from docjobs.core.settings import get_settings
+from docjobs.domain import starter
 from docjobs.domain.credits import ensure_credits_remain
 from docjobs.domain.transitions import fail_job
 from docjobs.domain.webhooks import new_webhook_secret
@@ -106,17 +107,22 @@ def submit_job(
     document_key: str | None = None,
     job_id: str | None = None,
 ) -> JobRecord:
-    """Validate, store the job as ``queued`` and start its execution (named after the job id).
+    """Validate, store the job as ``queued`` and queue it for the starter (``domain.starter``).
 
     ``document_key`` is given by the S3 upload trigger, which already knows the object.
-    ``job_id`` is given by a caller that retries (a workflow starting its child jobs): a job that
-    already exists under that id is returned as it is, and nothing is created twice.
+    ``job_id`` is given by a caller that retries (a workflow starting its child jobs, the upload
+    trigger deriving it from the object): a job that already exists under that id is returned as
+    it is (queued again if it never left ``queued``), and nothing is created twice.
     """
     if job_id is not None:
         try:
-            return job_store.get_job(tenant_id, job_id)
+            existing = job_store.get_job(tenant_id, job_id)
         except NotFoundError:
             pass
+        else:
+            if existing.status == "queued":
+                _enqueue(existing, leave_queued=True)  # the first attempt may not have queued it
+            return existing
     spec = get_job_type(request.type)
     if spec.needs_document and request.document_id is None and request.input is None:
         raise InputValidationError(
@@ -154,32 +160,35 @@ def submit_job(
         updated_at=now,
         expires_at=int((now + timedelta(days=get_settings().job_ttl_days)).timestamp()),
     )
-    job_store.create_job(job)
-    _start_execution(job)
+    try:
+        job_store.create_job(job)
+    except job_store.JobAlreadyExistsError:
+        existing = job_store.get_job(tenant_id, job.id)
+        if existing.status == "queued":
+            _enqueue(existing, leave_queued=True)  # the first delivery may not have queued it
+        return existing
+    _enqueue(job, leave_queued=job_id is not None)
+    emit_metric("JobsSubmitted", job_type=job.type)
     return job
 
 
 def execution_input(job: JobRecord) -> dict[str, Any]:
     """What the state machine receives: ids and limits only, never document content."""
-    return {
-        "tenant_id": job.tenant_id,
-        "job_id": job.id,
-        "job_type": job.type,
-        "limits": {
-            "stage_timeout_seconds": get_settings().stage_timeout_seconds,
-            "poll_seconds": get_settings().child_poll_seconds,
-        },
-    }
+    return starter.execution_input(job)
 
 
-def _start_execution(job: JobRecord) -> None:
+def _enqueue(job: JobRecord, *, leave_queued: bool = False) -> None:
+    """Hand the job to the intake queue; the starter starts it as capacity allows (``queued``
+    until then). ``leave_queued``: a refused enqueue leaves the job queued (its caller is retried
+    with the same job id); otherwise the job fails, so a client retry never leaves an orphan."""
     try:
-        executions.start_execution(get_job_type(job.type).state_machine_arn(), job.id, execution_input(job))
-    except executions.ExecutionAlreadyExists:
-        return  # the job id is the execution name: a repeated start is a no-op
+        intake.enqueue(job)
     except ClientError as exc:
-        logger.exception("could not start the execution", extra={"job_id": job.id})
-        _fail_unstarted(job, f"could not start processing: {exc.response.get('Error', {}).get('Message')}")
+        code = exc.response.get("Error", {}).get("Code", "")
+        logger.exception("could not queue the job", extra={"job_id": job.id, "error_code": code})
+        if leave_queued:
+            raise TransientError(f"could not queue the job yet ({code})") from exc
+        _fail_unstarted(job, f"could not queue the job: {exc.response.get('Error', {}).get('Message')}")
         raise
 
 

@@ -15,6 +15,7 @@ from docjobs.adapters import job_store, ledger
 from docjobs.adapters.job_store import JobAlreadyTerminalError, LinkedWriteRefused
 from docjobs.core.errors import JobCancelledError, QuotaExceededError
 from docjobs.core.models import JobCredits, JobRecord, ResultPointer, Stage, credit_period, utc_now
+from docjobs.core.observability import emit_metric
 from docjobs.jobtypes.registry import get_job_type
 
 
@@ -99,7 +100,9 @@ def complete_job(tenant_id: str, job_id: str, result: ResultPointer) -> JobRecor
         job.updated_at = job.completed_at = utc_now()
         return job
 
-    return _stage_write(tenant_id, job_id, complete)
+    job = _stage_write(tenant_id, job_id, complete)
+    emit_metric("JobsCompleted", job_type=job.type)
+    return job
 
 
 def fail_job(tenant_id: str, job_id: str, message: str, error_code: str) -> str:
@@ -111,9 +114,11 @@ def fail_job(tenant_id: str, job_id: str, message: str, error_code: str) -> str:
         return job
 
     try:
-        return job_store.update_job(tenant_id, job_id, fail, also=_settle_credits).status
+        job = job_store.update_job(tenant_id, job_id, fail, also=_settle_credits)
     except JobAlreadyTerminalError as exc:
         return exc.status
+    emit_metric("JobsFailed", job_type=job.type, error_code=error_code)
+    return job.status
 
 
 def cancel_job_record(tenant_id: str, job_id: str) -> JobRecord:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from docjobs.adapters import aws_clients
-from docjobs.core.errors import OcrError, TransientError
+from docjobs.core.errors import OcrError, ThrottledError, TransientError
 
 if TYPE_CHECKING:
     from docjobs.engines.pdf_parsing import ParsedPage
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Textract error codes worth retrying (the state machine's Retry on ``TransientError``).
+THROTTLING_ERROR_CODES = frozenset(
+    {"ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException"}
+)
 TRANSIENT_ERROR_CODES = frozenset(
     {
         "ThrottlingException",
@@ -121,6 +124,8 @@ def _translate_client_error(operation: str, exc: Any) -> Exception:
     message = str(error.get("Message") or exc)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     details: dict[str, object] = {"textract_error_code": code, "operation": operation}
+    if code in THROTTLING_ERROR_CODES:
+        return ThrottledError(f"Textract {operation} is throttled ({code}): {message}", details=details)
     if code in TRANSIENT_ERROR_CODES or (code not in DOCUMENT_ERROR_CODES and status >= 500):
         return TransientError(
             f"Textract {operation} is temporarily unavailable ({code}): {message}", details=details

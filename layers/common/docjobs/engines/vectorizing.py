@@ -39,7 +39,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from docjobs.core.errors import ConfigurationError, DocjobsError, InputValidationError, TransientError
+from docjobs.core.errors import (
+    ConfigurationError,
+    DocjobsError,
+    InputValidationError,
+    ThrottledError,
+    TransientError,
+)
 from docjobs.core.settings import get_pinecone_settings
 
 if TYPE_CHECKING:
@@ -243,7 +249,9 @@ def _translate(exc: Exception, operation: str, settings: VectorizeSettings) -> D
         status = int(exc.status or 0)
         message = _pinecone_message(exc)
         details: dict[str, object] = {"pinecone_status": status, "operation": operation}
-        if status == 429 or status >= 500:
+        if status == 429:
+            return ThrottledError(f"Pinecone {operation} is throttled (HTTP 429): {message}", details=details)
+        if status >= 500:
             return TransientError(
                 f"Pinecone {operation} failed with HTTP {status}: {message}", details=details
             )

@@ -45,6 +45,10 @@ class JobTypeSpec:
     needs_document: bool = True
     #: Whether its result publishes output documents (a workflow step can read them).
     produces_documents: bool = False
+    #: Whether a running job takes one of the MaxConcurrentJobs slots (docjobs.adapters.capacity).
+    #: A workflow does not: it only waits for its child jobs, which take theirs; holding slots
+    #: while waiting for children that need slots could deadlock.
+    uses_capacity: bool = True
     #: What ``GET /api/jobs/{id}`` shows when the result is too large to inline: made from the
     #: summary the type's last stage stored on the job record.
     truncated_result: Callable[[Mapping[str, Any]], dict[str, Any]] = _no_summary

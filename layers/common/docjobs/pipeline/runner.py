@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, get_type_hints
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from docjobs.adapters import job_store
 from docjobs.core.errors import JobCancelledError
 from docjobs.core.models import JobRecord, Stage
+from docjobs.core.observability import emit_metric, logger
 from docjobs.domain import transitions
 
 
@@ -71,7 +73,10 @@ def task(fn: Callable[[Any], BaseModel]) -> StageHandler:
 
     @functools.wraps(fn)
     def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-        return fn(input_model.model_validate(dict(event))).model_dump(mode="json")
+        task = input_model.model_validate(dict(event))
+        if isinstance(task, StageInput):
+            logger.append_keys(job_id=task.job_id, tenant_id=task.tenant_id)
+        return fn(task).model_dump(mode="json")
 
     handler_any: Any = handler
     handler_any.input_model, handler_any.output_model, handler_any.stage = input_model, output_model, None
@@ -88,6 +93,8 @@ def stage(name: Stage | None) -> Callable[[Callable[[InT, JobRecord], OutT]], St
         @functools.wraps(fn)
         def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
             task = input_model.model_validate(dict(event))
+            logger.append_keys(job_id=task.job_id, tenant_id=task.tenant_id)  # on every log line
+            started = time.monotonic()
             if task.retry_count > 0:
                 transitions.record_retry(task.tenant_id, task.job_id, name)
             if name is None:
@@ -96,7 +103,15 @@ def stage(name: Stage | None) -> Callable[[Callable[[InT, JobRecord], OutT]], St
                 job = transitions.begin_stage(
                     task.tenant_id, task.job_id, name, retrying=task.retry_count > 0
                 )
-            return handler_any.work(task, job).model_dump(mode="json")  # type: ignore[no-any-return]
+            output = handler_any.work(task, job).model_dump(mode="json")
+            emit_metric(
+                "StageDuration",
+                (time.monotonic() - started) * 1000,
+                "Milliseconds",
+                stage=name or fn.__name__,
+                job_type=job.type,
+            )
+            return output  # type: ignore[no-any-return]
 
         handler_any: Any = handler
         handler_any.input_model, handler_any.output_model, handler_any.stage = input_model, output_model, name

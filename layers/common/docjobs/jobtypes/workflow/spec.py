@@ -17,6 +17,7 @@ SPEC = JobTypeSpec(
     # step work done, passed as the fraction (each stage spans the whole 0-100).
     stage_spans={stage: (0, 100) for stage in ALL_STAGES},
     needs_document=False,
+    uses_capacity=False,  # its child jobs take the slots
     check_submission=check_steps,
     credits_per_page=0,
     after_end="docjobs.jobtypes.workflow.stages:cancel_children",

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from docjobs.adapters import job_store
+from docjobs.adapters import capacity, job_store
 from docjobs.adapters.job_store import JobAlreadyTerminalError
 from docjobs.core.errors import error_code_for_error_type
 from docjobs.core.observability import logger
@@ -72,6 +72,7 @@ def reconcile_execution_end(detail: dict[str, Any]) -> dict[str, Any]:
     if not tenant_id or not job_id:
         logger.warning("execution event without a job", extra={"detail": detail})
         return {"action": "ignored"}
+    capacity.release(job_id)  # the execution ended: a queued job may start (idempotent)
     if status == "TIMED_OUT":
         final = fail_job(tenant_id, job_id, "job exceeded its time limit (execution timed out)", "TIMEOUT")
     elif status == "ABORTED":

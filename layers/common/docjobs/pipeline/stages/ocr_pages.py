@@ -8,6 +8,7 @@ Either way the OCR'd pages land in ``ocr/*.jsonl`` in page order for the chunkin
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -51,6 +52,21 @@ class TextractState(BaseModel):
     status: Literal["IN_PROGRESS", "SUCCEEDED"]
     poll_after_seconds: int
     pages: int | None = None
+    polls: int = 0
+
+
+#: Longest wait between two Textract status polls.
+MAX_POLL_SECONDS = 60
+
+
+def next_poll_seconds(polls: int) -> int:
+    """Exponential back-off with full jitter from ``TEXTRACT_POLL_SECONDS``: many jobs polling
+    at once do not eat the account's shared GetDocumentTextDetection quota in step."""
+    base = get_settings().textract_poll_seconds
+    if base == 0:
+        return 0
+    ceiling = min(MAX_POLL_SECONDS, base * 2 ** min(polls, 6))
+    return max(1, round(random.uniform(base / 2, ceiling)))  # noqa: S311 - jitter, not security
 
 
 class TextractPollInput(StageInput):
@@ -117,7 +133,7 @@ def start_textract(task: TextractStartInput, job: JobRecord) -> TextractState:
         job_tag=job.tenant_id,
     )
     return TextractState(
-        job_id=textract_job_id, status="IN_PROGRESS", poll_after_seconds=get_settings().textract_poll_seconds
+        job_id=textract_job_id, status="IN_PROGRESS", poll_after_seconds=next_poll_seconds(0)
     )
 
 
@@ -129,7 +145,10 @@ def poll_textract(task: TextractPollInput, job: JobRecord) -> TextractState:
     options = TextOptions.model_validate(job.options)
     poll = poll_text_detection(textract.job_id, detect_tables=options.detect_tables)
     if poll.status == "IN_PROGRESS":
-        return textract.model_copy(update={"status": "IN_PROGRESS"})
+        polls = textract.polls + 1
+        return textract.model_copy(
+            update={"status": "IN_PROGRESS", "polls": polls, "poll_after_seconds": next_poll_seconds(polls)}
+        )
     page_map = storage.get_json(storage.work_key(job.tenant_id, job.id, WorkFile.TEXTRACT_PAGE_MAP))
     pages = collect_pages(textract.job_id, detect_tables=options.detect_tables, page_map=page_map)
     count = storage.put_jsonl(
