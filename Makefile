@@ -79,6 +79,7 @@ openapi: $(STAMP)
 
 # sam build without Docker (needs python3.12 on PATH); SAM CLI lives in its own venv.
 # TESSDATA_LANGUAGES="eng deu" chooses the OCR languages of the tessdata layer (default eng).
+TESSDATA_LANGUAGES ?= eng
 export TESSDATA_LANGUAGES
 build: $(STAMP)
 	@test -x .venv-sam/bin/sam || { $(PY312) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli; }

@@ -161,10 +161,10 @@ def main() -> None:
             token = None
             while True:
                 page = job_store.list_jobs(TENANT, status=None, job_type=None, limit=100, page_token=token)
-                for job in page.jobs:
-                    final[job.status] += 1
-                    if job.error_code:
-                        errors[job.error_code] += 1
+                for listing in page.jobs:
+                    final[listing.status] += 1
+                    if listing.status == "failed":
+                        errors[job_store.get_job(TENANT, listing.id).error_code or "?"] += 1
                 token = page.next_token
                 if not token:
                     break

@@ -213,11 +213,18 @@ class Pipeline:
             if "stateEnteredEventDetails" in event
         ]
 
+    def _states_so_far(self, submitted: Submitted) -> list[str]:
+        sfn = self.stack.client("stepfunctions")
+        try:
+            return self.states_entered(submitted)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return []  # not started yet: jobs start from the intake queue
+
     def wait_for_state(self, submitted: Submitted, state: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        while state not in self.states_entered(submitted):
+        while state not in self._states_so_far(submitted):
             if time.monotonic() > deadline:
-                raise AssertionError(f"state {state} never entered: {self.states_entered(submitted)}")
+                raise AssertionError(f"state {state} never entered: {self._states_so_far(submitted)}")
             time.sleep(0.05)
 
     def record(self, job_id: str) -> Any:
