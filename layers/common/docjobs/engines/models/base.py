@@ -114,7 +114,8 @@ def complete_validated(
         data, used = engine.complete_json(system, retry_user, schema)
     except ModelOutputInvalidError as exc:
         raise ModelOutputInvalidError(
-            f"The {engine.name} model {engine.model} answered twice with output that is not JSON: {exc.message}",
+            f"The {engine.name} model {engine.model} answered twice with output that is not JSON: "
+            f"{exc.message}",
             details={"errors": [exc.message]},
         ) from exc
     usage += used

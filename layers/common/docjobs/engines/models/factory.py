@@ -46,7 +46,7 @@ def _pick(requested: str, settings: ModelSettings, path: str) -> EngineName:
             f"configured engines: {', '.join(configured)}",
             details={"configured_engines": list(configured)},
         )
-    return requested  # type: ignore[return-value]
+    return requested
 
 
 def _pick_model(name: EngineName, model: str | None, settings: ModelSettings, path: str) -> str | None:
@@ -77,9 +77,7 @@ def check_engine_request(
     return name, _pick_model(name, model, settings, path)
 
 
-def resolve_engine(
-    engine: str, model: str | None, *, settings: ModelSettings | None = None
-) -> EngineChoice:
+def resolve_engine(engine: str, model: str | None, *, settings: ModelSettings | None = None) -> EngineChoice:
     """The engine a stage runs on (the same choice as at submission, with the client built)."""
     settings = settings or get_model_settings()
     name, chosen = check_engine_request(engine, model, settings=settings)
