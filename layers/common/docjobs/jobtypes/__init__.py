@@ -1,1 +1,1 @@
-"""Job types beyond parse: each a subpackage with its options model and engine logic."""
+"""Job types: each a subpackage with its options model and engine logic."""

@@ -34,7 +34,7 @@ long inputs is the caller's job: ``engine.max_input_tokens`` is the budget for `
 (estimate with :func:`estimate_tokens`), and an engine that is told the input is still too long
 raises :class:`ModelInputTooLongError` so the caller can halve its window.
 
-Errors (all :class:`docjobs.errors.DocjobsError`, named so the state machine's Retry/Catch match):
+Errors (all :class:`docjobs.core.errors.DocjobsError`, named so the state machine's Retry/Catch match):
 ``ModelThrottledError`` (TransientError: throttling, 429, 5xx, service unavailable - the ASL
 retries it with long jittered backoff), ``ModelTimeoutError`` (TIMEOUT: a read timeout or a
 model timeout - retried a few times, then the job fails TIMEOUT), ``ModelOutputInvalidError``

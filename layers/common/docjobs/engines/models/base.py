@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from docjobs.errors import (
+from docjobs.core.errors import (
     DocjobsError,
     ModelConfigurationError,
     ModelOutputInvalidError,

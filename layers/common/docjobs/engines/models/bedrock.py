@@ -30,10 +30,10 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from docjobs import aws_clients
+from docjobs.adapters import aws_clients
 from docjobs.engines.models.base import EngineName, ModelInputTooLongError, Usage
 from docjobs.engines.models.settings import ModelSettings
-from docjobs.errors import (
+from docjobs.core.errors import (
     InputValidationError,
     ModelConfigurationError,
     ModelOutputInvalidError,

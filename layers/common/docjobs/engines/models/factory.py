@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from docjobs.engines.models.base import ENGINE_NAMES, EngineName, ModelEngine
 from docjobs.engines.models.settings import ModelSettings, get_model_settings
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 
 RequestedEngine = EngineName | str  # "auto" or an engine name
 

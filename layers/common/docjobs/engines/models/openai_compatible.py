@@ -25,7 +25,7 @@ from typing import Any
 
 from docjobs.engines.models.base import EngineName, ModelInputTooLongError, Usage
 from docjobs.engines.models.settings import ModelSettings
-from docjobs.errors import (
+from docjobs.core.errors import (
     InputValidationError,
     ModelConfigurationError,
     ModelOutputInvalidError,

@@ -140,8 +140,8 @@ def page_words(
     text_chars = sum(_meaningful(item[4]) for item in raw)
     used_ocr = False
     if ocr == "force" or (ocr == "auto" and text_chars < MIN_TEXT_CHARS and page.get_images(full=False)):
-        from docjobs.errors import OcrError
-        from docjobs.ocr import find_tessdata
+        from docjobs.core.errors import OcrError
+        from docjobs.engines.ocr import find_tessdata
 
         directory = find_tessdata(tessdata)
         if directory is None:
