@@ -31,8 +31,6 @@ from botocore.exceptions import (
 )
 
 from docjobs.adapters import aws_clients
-from docjobs.engines.models.base import EngineName, ModelInputTooLongError, Usage
-from docjobs.engines.models.settings import ModelSettings
 from docjobs.core.errors import (
     InputValidationError,
     ModelConfigurationError,
@@ -40,6 +38,8 @@ from docjobs.core.errors import (
     ModelThrottledError,
     ModelTimeoutError,
 )
+from docjobs.engines.models.base import EngineName, ModelInputTooLongError, Usage
+from docjobs.engines.models.settings import ModelSettings
 
 TOOL_NAME = "record_result"
 

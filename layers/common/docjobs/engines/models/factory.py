@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from docjobs.core.errors import InputValidationError
 from docjobs.engines.models.base import ENGINE_NAMES, EngineName, ModelEngine
 from docjobs.engines.models.settings import ModelSettings, get_model_settings
-from docjobs.core.errors import InputValidationError
 
 RequestedEngine = EngineName | str  # "auto" or an engine name
 

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from docjobs.engines.models.base import EngineName, ModelInputTooLongError, Usage
-from docjobs.engines.models.settings import ModelSettings
 from docjobs.core.errors import (
     InputValidationError,
     ModelConfigurationError,
@@ -33,6 +31,8 @@ from docjobs.core.errors import (
     ModelTimeoutError,
     TransientError,
 )
+from docjobs.engines.models.base import EngineName, ModelInputTooLongError, Usage
+from docjobs.engines.models.settings import ModelSettings
 
 SECRET_MAX_AGE_SECONDS = 300
 _NO_KEY = "not-needed"

@@ -147,8 +147,7 @@ def page_words(
         if directory is None:
             raise OcrError(f"page {page.number + 1} needs OCR and no Tesseract language data is installed")
         try:
-            textpage = page.get_textpage_ocr(language=language, dpi=300, full=True, tessdata=directory)
-            raw = page.get_text("words", textpage=textpage, sort=True)
+            raw = ocr_words(page, language=language, tessdata=directory)
         except Exception as exc:
             raise OcrError(
                 f"Tesseract failed on page {page.number + 1}: {exc}", details={"page": page.number + 1}
@@ -185,6 +184,59 @@ def _vertical_lines(page: Any) -> list[tuple[float, float, float]]:
                 if rect.width < 2 and rect.height > 8:
                     found.append((float((rect.x0 + rect.x1) / 2), float(rect.y0), float(rect.y1)))
     return found
+
+
+OCR_DPI = 300
+_DARK = bytes(1 if value < 128 else 0 for value in range(256))
+
+
+def _dark_runs(pix: Any, fraction: float) -> Iterable[tuple[int, int, int]]:
+    """(x0, x1, y) of horizontal runs of dark pixels at least ``fraction`` of the width long."""
+    import re
+
+    width = pix.width
+    binary = pix.samples.translate(_DARK)
+    pattern = re.compile(rb"\x01{%d,}" % max(20, int(width * fraction)))
+    for y in range(pix.height):
+        for match in pattern.finditer(binary, y * width, (y + 1) * width):
+            yield match.start() - y * width, match.end() - y * width, y
+
+
+def ocr_words(page: Any, *, language: str, tessdata: str) -> list[tuple[float, float, float, float, str]]:
+    """Tesseract's words of a scanned page, with table rulings erased first.
+
+    Tesseract reads text inside ruled cells badly (a grid line becomes "|" or swallows a row), so
+    long horizontal and vertical dark runs are painted white on a 300 dpi rendering before OCR.
+    """
+    import pymupdf
+
+    zoom = OCR_DPI / 72
+    matrix = pymupdf.Matrix(zoom, zoom)
+    gray = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
+    erase: list[Any] = [pymupdf.IRect(x0, y - 1, x1, y + 2) for x0, x1, y in _dark_runs(gray, 0.08)]
+    rotation = pymupdf.Matrix(zoom, zoom).prerotate(90)
+    turned = page.get_pixmap(matrix=rotation, colorspace=pymupdf.csGRAY, alpha=False)
+    origin = (page.rect * rotation).irect.top_left
+    back = ~rotation * matrix
+    for x0, x1, y in _dark_runs(turned, 0.03):
+        rect = pymupdf.Rect(
+            (pymupdf.Point(x0, y) + origin) * back, (pymupdf.Point(x1, y + 1) + origin) * back
+        )
+        box = rect.normalize().irect
+        erase.append(pymupdf.IRect(box.x0 - 1, box.y0, box.x1 + 2, box.y1))
+    pix = pymupdf.Pixmap(pymupdf.csRGB, gray)
+    for box in erase:
+        pix.set_rect(box, (255, 255, 255))
+    pix.set_dpi(OCR_DPI, OCR_DPI)
+    scanned = pymupdf.open("pdf", pix.pdfocr_tobytes(language=language, tessdata=tessdata))
+    with scanned:
+        target = scanned[0]
+        sx = page.rect.width / target.rect.width
+        sy = page.rect.height / target.rect.height
+        return [
+            (w[0] * sx, w[1] * sy, w[2] * sx, w[3] * sy, str(w[4]))
+            for w in target.get_text("words", sort=True)
+        ]
 
 
 def read_pages(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from docjobs.engines.models import EngineChoice, ModelOutputInvalidError, Usage, schema_errors
 from docjobs.core.errors import InputValidationError, ParseError
+from docjobs.engines.models import EngineChoice, ModelOutputInvalidError, Usage, schema_errors
 from docjobs.jobtypes.extract.citations import locate
 from docjobs.jobtypes.extract.document import PageWords, form_fields, read_pages
 from docjobs.jobtypes.extract.fields import FieldValue, pointer
