@@ -294,12 +294,123 @@ def letter_pdf() -> bytes:
     return data
 
 
+# --------------------------------------------------------------------------- a second invoice layout
+# Written after the rules engine was tuned on the cases above and kept as it came out: labels the
+# engine was not shown ("Invoice #", "Date of issue", "Amount due"), European number formats, a
+# header block with labels above values and an unruled line-items table.
+
+INVOICE_B_EXPECTED: dict[str, Any] = {
+    "invoice_number": "2026/118",
+    "invoice_date": "2026-02-14",
+    "due_date": "2026-03-16",
+    "purchase_order": "PO-5521",
+    "customer_email": "accounts@fabrikam.example",
+    "subtotal": 2450.0,
+    "tax": 465.5,
+    "total": 2915.5,
+    "line_items": [
+        {"description": "Annual licence", "quantity": 1, "unit_price": 1800.0, "amount": 1800.0},
+        {"description": "Support hours", "quantity": 5, "unit_price": 130.0, "amount": 650.0},
+    ],
+}
+
+
+def invoice_b_pdf() -> bytes:
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    _text(page, 60, 70, "Contoso GmbH", 15, bold=True)
+    _text(page, 60, 86, "Hauptstrasse 5, 10115 Berlin")
+    for x, label, value in [
+        (60, "Invoice #", "2026/118"),
+        (200, "Date of issue", "14.02.2026"),
+        (340, "Due date", "16.03.2026"),
+        (460, "PO number", "PO-5521"),
+    ]:
+        _text(page, x, 130, label, bold=True)
+        _text(page, x, 146, value)
+    _text(page, 60, 180, "Customer: Fabrikam Ltd")
+    _text(page, 60, 196, "E-mail: accounts@fabrikam.example")
+    top = 240
+    for x, header in [(60, "Item"), (300, "Quantity"), (380, "Price"), (480, "Line total")]:
+        _text(page, x, top, header, bold=True)
+    for r, (item, qty, price, line) in enumerate(
+        [("Annual licence", "1", "1.800,00", "1.800,00"), ("Support hours", "5", "130,00", "650,00")], start=1
+    ):
+        y = top + r * 18
+        _text(page, 60, y, item)
+        _text(page, 300, y, qty)
+        _text(page, 380, y, price)
+        _text(page, 480, y, line)
+    for offset, (label, value) in enumerate(
+        [("Net amount", "2.450,00 EUR"), ("VAT 19%", "465,50 EUR"), ("Amount due", "2.915,50 EUR")]
+    ):
+        _text(page, 330, top + 90 + offset * 16, label, bold=label == "Amount due")
+        _text(page, 460, top + 90 + offset * 16, value)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
+
+
+# --------------------------------------------------------------------------- a third invoice layout
+# Written after every rules change and scored once as it came out (the bench reports it apart).
+
+INVOICE_C_EXPECTED: dict[str, Any] = {
+    "invoice_number": "77-3310",
+    "invoice_date": "2026-01-07",
+    "due_date": "2026-02-06",
+    "purchase_order": None,
+    "customer_email": "ap@tailspin.example",
+    "subtotal": 290.0,
+    "tax": 22.4,
+    "total": 312.4,
+    "line_items": [
+        {"description": "Toner cartridge", "quantity": 2, "unit_price": 85.0, "amount": 170.0},
+        {"description": "A4 paper, 5 reams", "quantity": 4, "unit_price": 30.0, "amount": 120.0},
+    ],
+}
+
+
+def invoice_c_pdf() -> bytes:
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    _text(page, 72, 72, "Tailspin Office Supply", 14, bold=True)
+    _text(page, 72, 100, "Invoice Number", bold=True)
+    _text(page, 72, 114, "77-3310")
+    _text(page, 380, 100, "Invoice date:   Jan 7, 2026")
+    _text(page, 380, 114, "Payment due:   Feb 6, 2026")
+    _text(page, 72, 150, "Sold to: Tailspin Toys, ap@tailspin.example")
+    top = 190
+    columns = [("Qty", 72.0), ("Description", 120.0), ("Unit", 380.0), ("Total", 470.0)]
+    for header, x in columns:
+        _text(page, x, top, header, bold=True)
+    for r, row in enumerate(
+        [["2", "Toner cartridge", "85.00", "170.00"], ["4", "A4 paper, 5 reams", "30.00", "120.00"]], 1
+    ):
+        for (_, x), cell in zip(columns, row, strict=True):
+            _text(page, x, top + r * 16, cell)
+    _text(page, 380, top + 70, "Subtotal")
+    _text(page, 470, top + 70, "290.00")
+    _text(page, 380, top + 86, "Sales tax")
+    _text(page, 470, top + 86, "22.40")
+    _text(page, 380, top + 102, "Balance Due", bold=True)
+    _text(page, 470, top + 102, "$ 312.40")
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
+
+
 CASES: list[tuple[str, Callable[[], bytes], dict[str, Any], dict[str, Any]]] = [
     ("invoice", invoice_pdf, INVOICE_SCHEMA, INVOICE_EXPECTED),
     ("scanned_invoice", scanned_invoice_pdf, INVOICE_SCHEMA, INVOICE_EXPECTED),
     ("acroform", acroform_pdf, FORM_SCHEMA, FORM_EXPECTED),
     ("key_value_sheet", key_value_sheet_pdf, SHEET_SCHEMA, SHEET_EXPECTED),
     ("letter", letter_pdf, LETTER_SCHEMA, LETTER_EXPECTED),
+]
+
+#: Cases the rules engine was not tuned on (its figure is reported apart).
+HELD_OUT: list[tuple[str, Callable[[], bytes], dict[str, Any], dict[str, Any]]] = [
+    ("invoice_layout_b", invoice_b_pdf, INVOICE_SCHEMA, INVOICE_B_EXPECTED),
+    ("invoice_layout_c", invoice_c_pdf, INVOICE_SCHEMA, INVOICE_C_EXPECTED),
 ]
 
 

@@ -40,7 +40,9 @@ _HOW_RANK = {"colon": 3, "beside": 2, "below": 2, "prefix": 1}
 def label_score(label: str, keys: Sequence[str]) -> float:
     from rapidfuzz import fuzz
 
-    texts = {label_key(label), label_key(re.sub(r"\([^)]*\)", " ", label))} - {""}
+    # "Tax (10%)", "VAT 19%": the qualifier is not part of the label
+    bare = re.sub(r"\([^)]*\)|\d+([.,]\d+)?\s*%", " ", label)
+    texts = {label_key(label), label_key(bare)} - {""}
     return max(
         (max(fuzz.ratio(text, key), fuzz.token_sort_ratio(text, key)) for text in texts for key in keys),
         default=0.0,
@@ -104,12 +106,46 @@ def _below(rows: list[Row], row_index: int, segment: list[Word], gap: float) -> 
     return None
 
 
+def _aligned(rows: list[Row], upper: int, gap: float) -> bool:
+    """Row ``upper + 1`` sits right under row ``upper`` with as many phrases, each starting at the same x."""
+    if upper < 0 or upper + 1 >= len(rows):
+        return False
+    row, lower = rows[upper], rows[upper + 1]
+    upper_segments, lower_segments = row.segments(gap), lower.segments(gap)
+    if len(upper_segments) < 3 or len(lower_segments) != len(upper_segments):
+        return False
+    if lower.y0 - row.y1 > 1.5 * max(w.height for w in row.words):
+        return False
+    return all(abs(a[0].x0 - b[0].x0) < 6 for a, b in zip(upper_segments, lower_segments, strict=True))
+
+
+def _is_label_row(rows: list[Row], index: int, gap: float) -> bool:
+    """A row of three or more labels (no colons) over one row of their values, alone.
+
+    A longer stack of aligned rows is a grid of label/value pairs or a table, not this.
+    """
+    if any(_is_colon_word(w) for w in rows[index].words):
+        return False
+    return (
+        _aligned(rows, index, gap)
+        and not _aligned(rows, index - 1, gap)
+        and not _aligned(rows, index + 1, gap)
+    )
+
+
 def label_candidates(page: PageWords) -> list[Candidate]:
     found: list[Candidate] = []
     gap = _gap(page)
     rows = page.rows
     for row_index, row in enumerate(rows):
         segments = row.segments(gap)
+        if _is_label_row(rows, row_index, gap):
+            # a row of labels with a row of values under it: each label's value is below it
+            for segment in segments:
+                below = _below(rows, row_index, segment, gap)
+                if below:
+                    found.append(Candidate(segment, below, page.number, "below"))
+            continue
         for seg_index, segment in enumerate(segments):
             right = segments[seg_index + 1] if seg_index + 1 < len(segments) else None
             below = _below(rows, row_index, segment, gap)

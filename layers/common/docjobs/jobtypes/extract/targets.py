@@ -35,6 +35,25 @@ _ABBREVIATIONS = {
 }
 
 
+#: Words business documents use for the same field, so a schema need not list them (a property's
+#: comparable name -> other labels that mean it). Applied to names and titles, never to values.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "invoice number": ("invoice", "invoice identifier", "bill number"),
+    "invoice date": ("date of issue", "issue date", "issued on", "billing date", "date issued"),
+    "due date": ("payment due", "due by", "pay by", "payment date"),
+    "total": ("amount due", "total due", "balance due", "grand total", "total amount", "amount payable"),
+    "subtotal": ("sub total", "net amount", "net total", "total before tax"),
+    "tax": ("sales tax", "tax amount", "gst"),
+    "purchase order": ("purchase order number", "order number"),
+    "email": ("e mail", "email address"),
+    "quantity": ("units", "hours"),
+    "unit price": ("price", "rate", "unit cost", "price per unit"),
+    "amount": ("line total", "total", "line amount"),
+    "description": ("item", "details", "service", "product"),
+    "phone": ("telephone", "phone number"),
+}
+
+
 def label_key(text: str) -> str:
     """A label or property name in comparable form: ``"Invoice No.:"`` and ``invoice_number`` meet."""
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
@@ -111,6 +130,15 @@ class Table:
     columns: list[Leaf]
 
 
+def _with_synonyms(keys: list[str]) -> list[str]:
+    out = list(keys)
+    for key in keys:
+        for base, others in SYNONYMS.items():
+            if key == base or key.endswith(" " + base) and len(key.split()) <= len(base.split()) + 1:
+                out.extend(others)
+    return out
+
+
 def _keys(name: str, schema: Mapping[str, Any]) -> list[str]:
     keys = [label_key(name)]
     title = schema.get("title")
@@ -119,7 +147,7 @@ def _keys(name: str, schema: Mapping[str, Any]) -> list[str]:
     description = schema.get("description")
     if isinstance(description, str) and 0 < len(description.split()) <= 6:
         keys.append(label_key(description))
-    return list(dict.fromkeys(k for k in keys if k))
+    return list(dict.fromkeys(k for k in _with_synonyms(keys) if k))
 
 
 @dataclass
