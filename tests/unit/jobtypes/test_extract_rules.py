@@ -135,3 +135,18 @@ def test_share_of_fields_exactly_right_on_the_generated_set() -> None:
         total += len(want)
         right += sum(1 for path, value in want.items() if got.get(path) == value)
     assert right == total
+
+
+def test_second_layout_labels_above_values_european_numbers_unruled_table() -> None:
+    result = extract(docs.invoice_b_pdf(), docs.INVOICE_SCHEMA)
+    assert result["data"] == docs.INVOICE_B_EXPECTED
+    fields = fields_by_path(result)
+    assert fields["/tax"]["text"] == "VAT 19% 465,50 EUR"  # the rate in the label is not the value
+    assert fields["/invoice_date"]["text"] == "Date of issue 14.02.2026"
+
+
+def test_a_table_header_is_not_a_label_for_a_scalar() -> None:
+    result = extract(docs.invoice_c_pdf(), docs.INVOICE_SCHEMA)
+    assert result["data"]["total"] == 312.4  # "Balance Due", not the "Total" column's first cell
+    assert result["data"]["line_items"] == docs.INVOICE_C_EXPECTED["line_items"]
+    assert "customer_email" not in result["data"]  # no label says so: absent, not guessed

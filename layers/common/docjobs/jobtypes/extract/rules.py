@@ -34,7 +34,7 @@ from docjobs.jobtypes.extract.values import coerce
 LABEL_THRESHOLD = 85.0
 HEADER_THRESHOLD = 80.0
 _HOW_WEIGHT = {"colon": 0.97, "beside": 0.93, "below": 0.9, "prefix": 0.85}
-_HOW_RANK = {"colon": 3, "beside": 2, "below": 2, "prefix": 1}
+_HOW_RANK = {"colon": 4, "beside": 3, "below": 2, "prefix": 1}
 
 
 def label_score(label: str, keys: Sequence[str]) -> float:
@@ -180,7 +180,7 @@ def label_candidates(page: PageWords) -> list[Candidate]:
                 continue
             if right:
                 found.append(Candidate(segment, right, page.number, "beside"))
-            if below:
+            if below and len(segments) <= 2:  # a header of three or more columns is a table's
                 found.append(Candidate(segment, below, page.number, "below"))
             for split in range(1, min(5, len(segment))):
                 found.append(Candidate(segment[:split], segment[split:], page.number, "prefix"))

@@ -47,7 +47,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "purchase order": ("purchase order number", "order number"),
     "email": ("e mail", "email address"),
     "quantity": ("units", "hours"),
-    "unit price": ("price", "rate", "unit cost", "price per unit"),
+    "unit price": ("price", "rate", "unit", "unit cost", "price per unit"),
     "amount": ("line total", "total", "line amount"),
     "description": ("item", "details", "service", "product"),
     "phone": ("telephone", "phone number"),
