@@ -134,7 +134,7 @@ def _with_synonyms(keys: list[str]) -> list[str]:
     out = list(keys)
     for key in keys:
         for base, others in SYNONYMS.items():
-            if key == base or key.endswith(" " + base) and len(key.split()) <= len(base.split()) + 1:
+            if key == base or (key.endswith(" " + base) and len(key.split()) <= len(base.split()) + 1):
                 out.extend(others)
     return out
 
