@@ -269,11 +269,18 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
 #: Template parameters the local runtime takes from the environment, and their local defaults:
 #: OCR runs on Tesseract and vectorizing stays off unless PINECONE_API_KEY and
 #: PINECONE_INDEX_HOST are set (OCR_ENGINE=textract runs the Textract path against moto).
+#: Model engines are off (extract runs on rules) unless OPENAI_BASE_URL and OPENAI_MODEL point at
+#: an OpenAI-compatible server (a local Ollama: http://127.0.0.1:11434/v1), or BEDROCK_MODEL_ID
+#: names a Bedrock model (real AWS credentials needed: Bedrock is not emulated).
 LOCAL_PARAMETERS_FROM_ENV = {
     "OcrEngine": ("OCR_ENGINE", "tesseract"),
     "PineconeIndexHost": ("PINECONE_INDEX_HOST", ""),
     "EmbedDimension": ("EMBED_DIMENSION", None),
     "ChildPollSeconds": ("CHILD_POLL_SECONDS", "1"),
+    "BedrockModelId": ("BEDROCK_MODEL_ID", ""),
+    "OpenAIBaseUrl": ("OPENAI_BASE_URL", ""),
+    "OpenAIModel": ("OPENAI_MODEL", ""),
+    "OpenAIAllowedModels": ("OPENAI_ALLOWED_MODELS", ""),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from docjobs.core.errors import InputValidationError, ParseError
@@ -55,13 +56,26 @@ def cite_model_values(data: dict[str, Any], pages: list[PageWords], citations: b
 
 
 def run_extraction(
-    document: Any, options: ExtractOptions, choice: EngineChoice, *, ocr_language: str = "eng"
+    document: Any,
+    options: ExtractOptions,
+    choice: EngineChoice,
+    *,
+    ocr_language: str = "eng",
+    progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
-    """The ``result`` of an extract job for an open PyMuPDF document."""
+    """The ``result`` of an extract job for an open PyMuPDF document.
+
+    ``progress(fraction)`` is told how far it got: reading pages is the first half, the engine
+    the second (a cancelled job stops there with JobCancelledError).
+    """
     if document.page_count == 0:
         raise ParseError("the document has no pages")
     numbers = selected_pages(options, document.page_count)
-    pages = read_pages(document, numbers, language=ocr_language)
+    report = progress or (lambda fraction: None)
+    pages = []
+    for index, number in enumerate(numbers, start=1):
+        pages.extend(read_pages(document, [number], language=ocr_language))
+        report(0.5 * index / len(numbers))
     schema = options.json_schema
     usage = Usage()
     windows = 0
@@ -72,7 +86,9 @@ def run_extraction(
             for found in fields:
                 found.page, found.bbox, found.text = None, None, None
     else:
-        data, usage, windows = extract_with_model(choice.engine, schema, pages, options.instructions)
+        data, usage, windows = extract_with_model(
+            choice.engine, schema, pages, options.instructions, progress=lambda f: report(0.5 + 0.5 * f)
+        )
         fields = cite_model_values(data, pages, options.citations)
     errors = schema_errors(data, schema)
     if errors and choice.engine is not None:

@@ -19,7 +19,7 @@ merged (docs/decisions.md, "Extract: page windows"):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +137,11 @@ def _ask(
 
 
 def extract_with_model(
-    engine: ModelEngine, schema: dict[str, Any], pages: Sequence[PageWords], instructions: str | None
+    engine: ModelEngine,
+    schema: dict[str, Any],
+    pages: Sequence[PageWords],
+    instructions: str | None,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[dict[str, Any], Usage, int]:
     """``(data, usage, windows)``: the merged answer of every window."""
     system = SYSTEM_PROMPT + (f"\n\nInstructions from the user:\n{instructions}" if instructions else "")
@@ -148,10 +152,12 @@ def extract_with_model(
     window_schema = schema if len(windows) == 1 else nullable_schema(schema)
     answers: list[tuple[Window, dict[str, Any]]] = []
     usage = Usage()
-    for window in windows:
+    for index, window in enumerate(windows, start=1):
         more, used = _ask(engine, system, window, total, window_schema)
         answers += more
         usage += used
+        if progress is not None:
+            progress(index / len(windows))
     if len(answers) == 1:
         return answers[0][1], usage, 1
     return merge_answers(answers), usage, len(answers)
