@@ -46,7 +46,7 @@ def textract() -> Any:
 
 @cache
 def bedrock_runtime(region: str = "", read_timeout: float = 120.0) -> Any:
-    """Bedrock Runtime (Converse). Two quick SDK attempts; the state machine does the long back-off."""
+    """Bedrock Runtime (Converse). Two quick SDK retries; the state machine does the long back-off."""
     config = Config(
         retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=read_timeout
     )
