@@ -1,4 +1,4 @@
-"""template.yaml: the extract stage may invoke the allowed Bedrock models only, and nothing when bedrock is off."""
+"""template.yaml: the extract stage may invoke the allowed Bedrock models only (none with bedrock off)."""
 
 from __future__ import annotations
 
