@@ -110,11 +110,21 @@ def test_page_selection_resolves_open_ranges_and_refuses_pages_beyond_the_end() 
         parse_page_selection("7", 5)
 
 
-def test_unknown_engine_and_unknown_option_are_refused() -> None:
+def test_unknown_option_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
-        ExtractOptions.model_validate({"schema": {"type": "object"}, "engine": "gpt", "extra": 1})
-    locs = {error["loc"][0] for error in caught.value.errors()}
-    assert locs == {"engine", "extra"}
+        ExtractOptions.model_validate({"schema": {"type": "object"}, "extra": 1})
+    assert {error["loc"][0] for error in caught.value.errors()} == {"extra"}
+
+
+def test_unknown_engine_is_refused_naming_the_configured_ones() -> None:
+    from docjobs.core.errors import InputValidationError
+    from docjobs.engines.models import check_engine_request
+
+    options = ExtractOptions.model_validate({"schema": {"type": "object"}, "engine": "gpt"})
+    with pytest.raises(InputValidationError) as caught:
+        check_engine_request(options.engine, options.model)
+    assert "options.engine: unknown engine 'gpt'" in caught.value.message
+    assert "one of: rules" in caught.value.message
 
 
 def test_instructions_are_limited_to_4000_characters() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -204,8 +204,16 @@ class ExtractOptions(BaseModel):
         default=None, description='1-based page selection, e.g. "1-3,7,10-"; all when omitted'
     )
     citations: bool = Field(default=True, description="locate each value in the document")
-    engine: Literal["auto", "bedrock", "openai", "rules"] = "auto"
+    engine: str = Field(
+        default="auto",
+        min_length=1,
+        max_length=32,
+        description="auto, bedrock, openai or rules (a 400 names the configured ones)",
+    )
     model: str | None = Field(default=None, min_length=1, max_length=256)
+    ocr_language: str = Field(
+        default="eng", pattern=r"^[a-z]{3}(\+[a-z]{3})*$", description="Tesseract languages for scanned pages"
+    )
 
     @field_validator("schema_")
     @classmethod

@@ -43,4 +43,8 @@ SPEC = JobTypeSpec(
     },
     truncated_result=_truncated,
     check_submission=_check_engine,
+    # 2 credits a page (docs/job-types "Credits"), reserved by the shared parsing stage; the OCR
+    # of scanned pages is included.
+    credits_per_page=2,
+    credits_per_ocr_page=0,
 )

@@ -16,7 +16,6 @@ from docjobs.jobtypes.extract.options import ExtractOptions
 from docjobs.pipeline.progress import ThrottledProgress
 from docjobs.pipeline.results import PublishedResult, publish_result, write_json_result
 from docjobs.pipeline.runner import StageInput, stage
-from docjobs.pipeline.stages.parse import TextOptions
 
 
 class ExtractInput(StageInput):
@@ -29,7 +28,6 @@ def extract(task: ExtractInput, job: JobRecord) -> PublishedResult:
     from docjobs.jobtypes.extract.extraction import run_extraction
 
     options = ExtractOptions.model_validate(job.options)
-    language = TextOptions.model_validate(job.options).ocr_language
     choice = resolve_engine(options.engine, options.model)
     filename = task.document_key.rsplit("/", 1)[-1]
     progress = ThrottledProgress(job, "extracting")
@@ -38,7 +36,7 @@ def extract(task: ExtractInput, job: JobRecord) -> PublishedResult:
         source.flush()
         with MUPDF_LOCK, open_document(source.name, filename=filename) as document:
             result = run_extraction(
-                document, options, choice, ocr_language=language, progress=progress.update
+                document, options, choice, ocr_language=options.ocr_language, progress=progress.update
             )
     fields = result["fields"]
     summary = {
