@@ -70,6 +70,7 @@ def test_invoice_with_rules_goes_parsing_then_extracting_and_completes(
     job = extract.wait(submitted)
     assert job["status"] == "completed", job
     assert job["type"] == "extract" and job["progress"] == 100
+    assert (job["credits"]["cost"], job["credits"]["state"]) == (2, "committed")  # 2 a page
     stages = status_spy.stages(submitted.job_id)
     assert stages.index("parsing") < stages.index("extracting")
     result = job["result"]
