@@ -197,20 +197,31 @@ def not_a_document() -> bytes:
     return buffer.getvalue()
 
 
-def large_pdf(pages: int) -> bytes:
-    """A ``pages``-page text PDF generated quickly: one template page copied with insert_pdf.
+def large_pdf(pages: int, *, ruled: bool = False) -> bytes:
+    """A ``pages``-page text PDF generated quickly: template pages copied with insert_pdf.
 
     Each copy gets a distinct page marker ("Page {n} marker") so the text varies per page.
+    With ``ruled`` every page also has vector drawings as real documents do: a rule under the
+    heading and a framed note box, and every other page a ruled table (TABLE_ROWS).
     """
-    template = pymupdf.open()
-    page = template.new_page()
-    y = _heading(page, 72, "Chapter heading", H1_SIZE)
-    for i in range(6):
-        y = _paragraph(page, y, _PARAGRAPH.format(page="X", n=i) * 2)
+    templates = pymupdf.open()
+    for variant in range(2 if ruled else 1):
+        page = templates.new_page()
+        y = _heading(page, 72, "Chapter heading", H1_SIZE)
+        if ruled:
+            page.draw_line((72, y - 20), (522, y - 20), width=0.5)
+        for i in range(6 if not ruled else 4):
+            y = _paragraph(page, y, _PARAGRAPH.format(page="X", n=i) * 2)
+        if ruled:
+            page.draw_rect(pymupdf.Rect(72, y, 522, y + 40), color=(0, 0, 0), fill=(0.9, 0.9, 0.9))
+            page.insert_text((80, y + 24), "Note: a framed remark.", fontsize=BODY_SIZE, fontname="helv")
+            y += 60
+            if variant == 1:
+                _draw_table(page, y, TABLE_ROWS)
     doc = pymupdf.open()
     batch = pymupdf.open()
-    for _ in range(min(pages, 50)):
-        batch.insert_pdf(template)
+    for n in range(min(pages, 50)):
+        batch.insert_pdf(templates, from_page=n % templates.page_count, to_page=n % templates.page_count)
     remaining = pages
     while remaining > 0:
         take = min(remaining, batch.page_count)
@@ -219,6 +230,6 @@ def large_pdf(pages: int) -> bytes:
     for n in range(pages):
         doc[n].insert_text((72, 60), f"Page {n + 1} marker", fontsize=BODY_SIZE, fontname="helv")
     data: bytes = doc.tobytes(garbage=1)
-    for d in (template, batch, doc):
+    for d in (templates, batch, doc):
         d.close()
     return data
