@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from docjobs.core.errors import InputValidationError, ParseError
+from docjobs.engines.pdf_tables import Table, find_page_tables, table_to_markdown
 
 #: PyMuPDF is not thread-safe (its table finder and MuPDF's Tesseract glue keep process-global
 #: state). Lambda runs one invocation per process, so this lock is never contended there; the
@@ -46,6 +47,7 @@ __all__ = [
     "document_metadata",
     "iter_pages",
     "open_document",
+    "table_to_markdown",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -545,54 +547,6 @@ def _overlaps(bbox: Sequence[float], rects: Sequence[tuple[float, float, float, 
     return any(r[0] <= cx <= r[2] and r[1] <= cy <= r[3] for r in rects)
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else _WS.sub(" ", str(value)).strip()
-    return text.replace("|", "\\|")
-
-
-def table_to_markdown(rows: Sequence[Sequence[object]]) -> str:
-    """Rows (first row is the header) → a markdown table, one line per row."""
-    if not rows:
-        return ""
-    width = max(len(r) for r in rows)
-    lines: list[str] = []
-    for i, row in enumerate(rows):
-        cells = [_cell(c) for c in row] + [""] * (width - len(row))
-        lines.append("| " + " | ".join(cells) + " |")
-        if i == 0:
-            lines.append("|" + "|".join(["---"] * width) + "|")
-    return "\n".join(lines)
-
-
-@dataclass
-class _Table:
-    bbox: tuple[float, float, float, float]
-    markdown: str
-
-
-def _find_tables(page: pymupdf.Page) -> list[_Table]:
-    # find_tables() is slow; its "lines" strategy needs vector lines anyway.
-    try:
-        if not page.get_cdrawings():
-            return []
-        found = page.find_tables()
-    except Exception:  # noqa: BLE001 - table detection is best-effort
-        return []
-    tables: list[_Table] = []
-    for table in found.tables:
-        try:
-            rows = table.extract()
-        except Exception:  # noqa: BLE001,S112
-            continue
-        if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
-            continue
-        if not any(_cell(c) for row in rows for c in row):
-            continue
-        x0, y0, x1, y1 = table.bbox
-        tables.append(_Table(bbox=(x0, y0, x1, y1), markdown=table_to_markdown(rows)))
-    return tables
-
-
 def _needs_ocr(page: pymupdf.Page, text: str) -> bool:
     if _has_meaningful_text(text, _MIN_TEXT_CHARS):
         return False
@@ -667,7 +621,7 @@ def build_page(
     profile: FontProfile,
     toc_entries: Sequence[tuple[int, str]] = (),
     use_toc: bool = False,
-    tables: Sequence[_Table] = (),
+    tables: Sequence[Table] = (),
     needs_ocr: bool = False,
 ) -> ParsedPage:
     """Assemble a :class:`ParsedPage` from ``get_text("dict", sort=True)`` blocks.
@@ -804,7 +758,11 @@ def iter_pages(doc: pymupdf.Document, *, detect_tables: bool = True) -> Iterator
         try:
             page = doc.load_page(index)
             blocks = page.get_text("dict", flags=flags, sort=True)["blocks"]
-            tables = _find_tables(page) if detect_tables else []
+            tables = (
+                find_page_tables(page, [ln["bbox"] for b in blocks for ln in b.get("lines", ())])
+                if detect_tables
+                else []
+            )
             plain = "".join(span["text"] for b in blocks for ln in b.get("lines", ()) for span in ln["spans"])
             needs_ocr = _needs_ocr(page, plain)
         except Exception as exc:
