@@ -233,3 +233,88 @@ def large_pdf(pages: int, *, ruled: bool = False) -> bytes:
     for d in (templates, batch, doc):
         d.close()
     return data
+
+
+def _grid(page: pymupdf.Page, left: float, top: float, widths: list[float], rows: list[list[str]]) -> float:
+    """A ruled grid (every row and column line) with ``rows`` written in its cells."""
+    row_h = 18.0
+    xs = [left]
+    for w in widths:
+        xs.append(xs[-1] + w)
+    bottom = top + row_h * len(rows)
+    for r in range(len(rows) + 1):
+        page.draw_line((xs[0], top + r * row_h), (xs[-1], top + r * row_h), width=0.6)
+    for x in xs:
+        page.draw_line((x, top), (x, bottom), width=0.6)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            page.insert_text((xs[c] + 3, top + r * row_h + 13), cell, fontsize=BODY_SIZE, fontname="helv")
+    return bottom
+
+
+def table_set_pdf() -> bytes:
+    """Pages that do and do not hold tables, for comparing table detection with the full finder.
+
+    1. a ruled 4 x 3 table (TABLE_ROWS) and a framed note box (drawings, no table);
+    2. a table of shaded row bands and column rules, plus a horizontal-rules-only table;
+    3. an unruled table (text aligned in columns, no drawings) and a code block on a shaded box;
+    4-5. a ruled table continued over two pages (header repeated), 20 + 12 rows;
+    6. a ruled table whose first column line runs through the "I" of "Input size".
+    """
+    doc = pymupdf.open()
+    # 1
+    page = doc.new_page()
+    y = _heading(page, 72, "Ruled table", H2_SIZE)
+    y = _draw_table(page, y, TABLE_ROWS)
+    page.draw_rect(pymupdf.Rect(72, y, 522, y + 50), color=(0, 0, 0), width=0.8)
+    page.insert_text((80, y + 28), "Note: a framed remark, not a table.", fontsize=BODY_SIZE)
+    # 2
+    page = doc.new_page()
+    y = _heading(page, 72, "Banded table", H2_SIZE)
+    for r, row in enumerate([["Name", "Size", "Owner"], ["alpha", "10", "ops"], ["beta", "20", "dev"]]):
+        band = pymupdf.Rect(72, y + r * 18, 432, y + (r + 1) * 18)
+        page.draw_rect(band, color=None, fill=(0.85, 0.85, 0.85) if r % 2 == 0 else (0.95, 0.95, 0.95))
+        for c, cell in enumerate(row):
+            page.insert_text((76 + c * 120, y + r * 18 + 13), cell, fontsize=BODY_SIZE)
+    for x in (192, 312):
+        page.draw_line((x, y), (x, y + 54), width=0.6)
+    y += 90
+    for r, row in enumerate([["Key", "Value"], ["mode", "fast"], ["level", "3"]]):
+        for c, cell in enumerate(row):
+            page.insert_text((76 + c * 150, y + r * 18 + 13), cell, fontsize=BODY_SIZE)
+    for line_y in (y, y + 18, y + 54):
+        page.draw_line((72, line_y), (372, line_y), width=0.6)
+    # 3
+    page = doc.new_page()
+    y = _heading(page, 72, "Unruled table", H2_SIZE)
+    options = [["Option", "Default", "Meaning"], ["-v", "off", "verbose"], ["-q", "on", "quiet"]]
+    for r, row in enumerate(options):
+        for c, cell in enumerate(row):
+            page.insert_text((72 + c * 130, y + r * 16), cell, fontsize=BODY_SIZE)
+    y += 80
+    page.draw_rect(pymupdf.Rect(72, y, 522, y + 60), color=None, fill=(0.92, 0.92, 0.92))
+    for i, line in enumerate(["# configure the build", "make all", "make install"]):
+        page.insert_text((80, y + 16 + i * 14), line, fontsize=9, fontname="cour")
+    # 4-5
+    header = ["Item", "Quantity", "Price"]
+    body = [[f"item-{n}", str(n * 3), f"{n * 1.5:.2f}"] for n in range(1, 33)]
+    for part in (body[:20], body[20:]):
+        page = doc.new_page()
+        y = _heading(page, 72, "Long table", H2_SIZE)
+        _grid(page, 72, y, [150, 100, 100], [header, *part])
+    # 6
+    page = doc.new_page()
+    y = _heading(page, 72, "Tight table", H2_SIZE)
+    rows = [["Input size", "64", "256"], ["Sarwate", "6.61", "6.62"]]
+    page.insert_text((70, y + 13), "Input size", fontsize=BODY_SIZE)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if r or c:
+                page.insert_text((143 + (c - 1) * 60, y + r * 18 + 13), cell, fontsize=BODY_SIZE)
+    for r in range(3):
+        page.draw_line((72, y + r * 18), (260, y + r * 18), width=0.6)
+    for x in (72, 140, 200, 260):
+        page.draw_line((x, y), (x, y + 36), width=0.6)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
