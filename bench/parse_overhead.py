@@ -5,7 +5,7 @@
    deployed into moto in process, the real ASL: Upload → Parse → NeedsOcr → Chunk →
    VectorizeSkipped → Finish), against raw PyMuPDF ``page.get_text()`` of the same bytes (the
    engine's own limit) and against docjobs' parse + chunk code in process
-   (``pdf_parsing.iter_pages`` + ``chunking.chunk_pages``, no AWS). The three are alternated
+   (``engines.pdf.iter_pages`` + ``chunking.chunk_pages``, no AWS). The three are alternated
    (raw, in process, pipeline; ``--runs`` rounds; medians). Targets: pipeline / in process
    <= 1.3 (the serverless overhead), in process / raw <= 5 (docjobs' own overhead).
 2. Memory: the parse stage's peak for 10 and 1,000 pages (``iter_pages`` streaming each page to
@@ -56,7 +56,7 @@ def raw_get_text(data: bytes) -> int:
 def raw_parse_and_chunk(data: bytes, filename: str = "bench.pdf") -> tuple[int, int]:
     """(pages, chunks) from docjobs' parse + chunk code alone (no AWS)."""
     from docjobs.engines.chunking import ChunkingOptions, chunk_pages
-    from docjobs.engines.pdf_parsing import iter_pages, open_document
+    from docjobs.engines.pdf import iter_pages, open_document
 
     pages = 0
 
@@ -186,7 +186,7 @@ def _memory_child(path: str) -> None:
     """In a fresh process: parse the file the way the parse stage does; print JSON."""
     import pymupdf  # noqa: F401 - imported before measuring: imports are not the stage's peak
 
-    from docjobs.engines.pdf_parsing import iter_pages, open_document
+    from docjobs.engines.pdf import iter_pages, open_document
 
     baseline_rss = _vm_kb("VmRSS")
     tracemalloc.start()

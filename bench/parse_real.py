@@ -123,7 +123,7 @@ class DocjobsRun:
 
 def docjobs_parse(data: bytes, *, detect_tables: bool) -> DocjobsRun:
     from docjobs.engines.chunking import ChunkingOptions, chunk_pages
-    from docjobs.engines.pdf_parsing import iter_pages, open_document
+    from docjobs.engines.pdf import iter_pages, open_document
 
     run = DocjobsRun()
 

@@ -318,3 +318,62 @@ def table_set_pdf() -> bytes:
     data: bytes = doc.tobytes()
     doc.close()
     return data
+
+
+MANUAL_TITLE = "Docjobs Manual"
+
+
+def manual_pdf() -> bytes:
+    """A small manual as real ones are: a contents page, running headers and footers, code.
+
+    Page 1: "Contents" with dot-leader entries. Pages 2-7: the running header MANUAL_TITLE at
+    the top and the page number at the bottom; an H1 per chapter on pages 2, 4 and 6, H2
+    sections; page 3 has a code listing whose first line is "# This file was automatically
+    generated" and a sentence with *stars*, a [link] and a | pipe; page 4 has two sibling H2
+    sections back to back with no text between ("Empty section", "Next section"). The outline
+    lists every heading.
+    """
+    doc = pymupdf.open()
+    toc: list[list[object]] = []
+    page = doc.new_page()
+    y = _heading(page, 72, "Contents", H1_SIZE)
+    entries = [
+        ("1 Getting started", 2),
+        ("1.1 Installing", 2),
+        ("1.2 Configuring", 3),
+        ("2 Using", 4),
+        ("2.1 Empty section", 4),
+        ("2.2 Next section", 4),
+        ("3 Reference", 6),
+    ]
+    for title, number in entries:
+        page.insert_text((72, y), f"{title} " + "." * 60, fontsize=BODY_SIZE, fontname="helv")
+        page.insert_text((500, y), str(number), fontsize=BODY_SIZE, fontname="helv")
+        y += 16
+    toc.append([1, "Contents", 1])
+    chapters = {2: "1 Getting started", 4: "2 Using", 6: "3 Reference"}
+    sections = {2: ["1.1 Installing"], 3: ["1.2 Configuring"], 4: ["2.1 Empty section", "2.2 Next section"]}
+    for n in range(2, 8):
+        page = doc.new_page()
+        page.insert_text((72, 40), MANUAL_TITLE, fontsize=8, fontname="helv")
+        page.insert_text((300, 810), str(n), fontsize=8, fontname="helv")
+        y = 90.0
+        if n in chapters:
+            y = _heading(page, y, chapters[n], H1_SIZE)
+            toc.append([1, chapters[n], n])
+        for i, section in enumerate(sections.get(n, [])):
+            y = _heading(page, y, section, H2_SIZE)
+            toc.append([2, section, n])
+            if n == 4 and i == 0:
+                continue  # an empty section: the next heading follows at once
+            y = _paragraph(page, y, _PARAGRAPH.format(page=n, n=n))
+        if n == 3:
+            for line in ["# This file was automatically generated", "make all", "# end"]:
+                page.insert_text((80, y), line, fontsize=9, fontname="cour")
+                y += 14
+            y = _paragraph(page, y + 10, "Use *stars* and a [link] with a | pipe, not markup.")
+        y = _paragraph(page, y, _PARAGRAPH.format(page=n, n=n + 1))
+    doc.set_toc(toc)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data

@@ -206,7 +206,7 @@ def test_input_url_on_a_private_address_is_refused_without_the_local_switch(
 
 def test_several_jobs_at_once_all_complete(pipeline: Pipeline) -> None:
     """Executions run side by side (threads in one process here): PyMuPDF work is serialised
-    by pdf_parsing.MUPDF_LOCK, so no job fails on PyMuPDF's process-global state."""
+    by engines.pdf.MUPDF_LOCK, so no job fails on PyMuPDF's process-global state."""
     submitted = [pipeline.submit(samples.multi_page_pdf(3), f"report-{i}.pdf") for i in range(6)]
     jobs = [pipeline.wait(s) for s in submitted]
     assert [job["status"] for job in jobs] == ["completed"] * 6, [job.get("error") for job in jobs]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from docjobs.engines.pdf_tables import candidate_regions, find_page_tables, table_to_markdown
+from docjobs.engines.pdf.tables import candidate_regions, find_page_tables, table_to_markdown
 from tests import sample_documents as samples
 
 

@@ -57,11 +57,15 @@ class Table:
 
 def _cell(value: object) -> str:
     text = "" if value is None else _WS.sub(" ", str(value)).strip()
-    return text.replace("|", "\\|")
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def table_to_markdown(rows: Sequence[Sequence[object]]) -> str:
-    """Rows (first row is the header) → a markdown table, one line per row."""
+    """Rows (first row is the header) → a markdown table, one line per row.
+
+    The one renderer of tables (PyMuPDF's and Textract's): whitespace in a cell is collapsed,
+    ``|`` and ``\\`` are escaped, short rows are padded.
+    """
     if not rows:
         return ""
     width = max(len(r) for r in rows)
@@ -90,7 +94,7 @@ def _rulings(path: dict[str, Any]) -> tuple[list[float], list[float]]:
         elif abs(p1[0] - p2[0]) <= _SNAP and abs(p1[1] - p2[1]) > 0:
             vertical.append((p1[0] + p2[0]) / 2)
 
-    items = path.get("items") or ()
+    items: Sequence[Any] = path.get("items") or ()
     for item in items:
         kind = item[0]
         if kind == "l":
@@ -205,6 +209,11 @@ def candidate_regions(drawings: Sequence[dict[str, Any]], text_boxes: Sequence[R
 # --------------------------------------------------------------------------------------
 
 
+def _rect(value: Any) -> Rect:
+    x0, y0, x1, y1 = value
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
 def _grow(rect: Rect, margin: float) -> Rect:
     return (rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin)
 
@@ -251,7 +260,7 @@ def find_page_tables(page: pymupdf.Page, text_boxes: Sequence[Rect]) -> list[Tab
     tables: list[Table] = []
     for region in regions:
         clip = _grow(region, _SNAP)
-        own = [p for p in paths if _intersects(_grow(tuple(p["rect"]), 0.5), clip)]  # type: ignore[arg-type]
+        own = [p for p in paths if _intersects(_grow(_rect(p["rect"]), 0.5), clip)]
         try:
             found = page.find_tables(clip=clip, paths=own)
         except Exception:  # noqa: BLE001,S112 - table detection is best-effort
