@@ -137,13 +137,14 @@ class PipelineRunner:
         seconds = time.perf_counter() - started
         _, _, body = stack.api_request("GET", f"/api/jobs/{job_id}", headers=self.headers)
         job = json.loads(body)
+        self.last_history = stack.execution_history(arn)
         return seconds, {
             "status": job["status"],
             "stage": job["stage"],
             "error": job.get("error"),
             "pages": (job.get("metadata") or {}).get("pages"),
             "chunks": job["result"]["metadata"]["chunk_count"] if job.get("result") else None,
-            "state_seconds": _state_seconds(stack.execution_history(arn)),
+            "state_seconds": _state_seconds(self.last_history),
         }
 
 

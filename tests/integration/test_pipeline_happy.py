@@ -27,6 +27,7 @@ def test_text_pdf_completes_with_chunks_metadata_and_every_stage_in_order(
     assert job["progress"] == 100
     assert job["error"] is None and job["error_code"] is None and job["retry_count"] == 0
     assert job["completed_at"] is not None
+    assert job["stage"] is None  # a completed job is in no stage (every job type alike)
     assert job["metadata"] == {"filename": "report.pdf", "file_type": "pdf", "pages": 3}
     result = job["result"]
     assert result["metadata"]["title"] == samples.TITLE
