@@ -55,8 +55,6 @@ REAL_PDFS: list[tuple[str, str]] = [
     ("shared-mime-info/shared-mime-info-spec.pdf", "shared-mime-info"),
     ("fontconfig/fontconfig-user.pdf.gz", "fontconfig"),
     ("nettle-dev/nettle.pdf.gz", "nettle-dev"),
-    ("valgrind/valgrind_manual.pdf.gz", "valgrind"),
-    ("gnuplot/gnuplot.pdf", "gnuplot-doc"),
     ("texlive-doc/latex/base/usrguide.pdf", "texlive-latex-base-doc"),
     ("texlive-doc/latex/base/clsguide.pdf", "texlive-latex-base-doc"),
     ("texlive-doc/latex/base/fntguide.pdf", "texlive-latex-base-doc"),
@@ -64,6 +62,8 @@ REAL_PDFS: list[tuple[str, str]] = [
     ("texlive-doc/latex/amsmath/amsldoc.pdf", "texlive-latex-base-doc"),
     ("texlive-doc/latex/tools/longtable.pdf", "texlive-latex-base-doc"),
     ("texlive-doc/latex/tools/tabularx.pdf", "texlive-latex-base-doc"),
+    ("valgrind/valgrind_manual.pdf.gz", "valgrind"),
+    ("gnuplot/gnuplot.pdf", "gnuplot-doc"),
     ("texlive-doc/latex/l3kernel/interface3.pdf", "texlive-latex-base-doc"),
 ]
 DOC_ROOT = Path("/usr/share/doc")
@@ -284,11 +284,14 @@ class Row:
     chunks: int
 
 
-def measure(path: Path, runs: int, peer: bool) -> Row:
+def measure(path: Path, runs: int, peer: bool | int) -> Row:
     data = load_pdf(path)
     times: dict[str, list[float]] = {"raw": [], "on": [], "off": [], "peer": []}
     pages = 0
     on_run = DocjobsRun()
+    if peer is not True and peer:
+        with_pages = raw_get_text(data)
+        peer = with_pages <= peer  # the peer only on documents up to --peer-max-pages pages
     for _ in range(runs):
         seconds, count = timed(lambda: raw_get_text(data))
         times["raw"].append(seconds)
@@ -326,20 +329,23 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def print_table(rows: list[Row]) -> None:
-    header = (
+def _header() -> str:
+    return (
         f"{'document':30} {'pages':>5} {'raw p/s':>8} {'tables on':>9} {'x raw':>6} {'off p/s':>8} "
         f"{'4llm p/s':>8} {'tables':>6} {'tbl rec':>7} {'text rec':>8} {'head rec':>8} {'chunks':>6}"
     )
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        print(
-            f"{r.name[:30]:30} {r.pages:5d} {r.raw:8.0f} {r.tables_on:9.1f} {r.raw / r.tables_on:6.1f} "
-            f"{r.tables_off:8.1f} {_fmt(r.peer, '8.1f'):>8} {r.reference_tables:6d} "
-            f"{_fmt(r.table_recall, '7.2f'):>7} {_fmt(r.cell_recall, '8.2f'):>8} "
-            f"{_fmt(r.headings, '8.2f'):>8} {r.chunks:6d}"
-        )
+
+
+def _line(r: Row) -> str:
+    return (
+        f"{r.name[:30]:30} {r.pages:5d} {r.raw:8.0f} {r.tables_on:9.1f} {r.raw / r.tables_on:6.1f} "
+        f"{r.tables_off:8.1f} {_fmt(r.peer, '8.1f'):>8} {r.reference_tables:6d} "
+        f"{_fmt(r.table_recall, '7.2f'):>7} {_fmt(r.cell_recall, '8.2f'):>8} "
+        f"{_fmt(r.headings, '8.2f'):>8} {r.chunks:6d}"
+    )
+
+
+def print_summary(rows: list[Row]) -> None:
     pages = sum(r.pages for r in rows)
     on = pages / sum(r.pages / r.tables_on for r in rows)
     raw = pages / sum(r.pages / r.raw for r in rows)
@@ -356,6 +362,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="alternated rounds per file (medians)")
     parser.add_argument("--only", action="append", default=[], help="substring of the file names to keep")
     parser.add_argument("--no-peer", action="store_true", help="skip pymupdf4llm")
+    parser.add_argument(
+        "--peer-max-pages", type=int, default=0, help="pymupdf4llm only up to this many pages"
+    )
     parser.add_argument("--no-pipeline", action="store_true", help="skip the state-machine run")
     parser.add_argument("--install", action="store_true", help="apt-get install missing doc packages")
     args = parser.parse_args()
@@ -381,11 +390,13 @@ def main() -> None:
             peer = False
 
     rows: list[Row] = []
+    print(_header())
+    print("-" * len(_header()), flush=True)
     for path in paths:
-        row = measure(path, args.runs, peer)
+        row = measure(path, args.runs, args.peer_max_pages if peer and args.peer_max_pages else peer)
         rows.append(row)
-        print(f"  measured {row.name}", file=sys.stderr, flush=True)
-    print_table(rows)
+        print(_line(row), flush=True)
+    print_summary(rows)
 
     if not args.no_pipeline:
         largest = paths[max(range(len(rows)), key=lambda i: rows[i].pages)]
