@@ -85,7 +85,9 @@ build: $(STAMP)
 sizes: build
 	@$(BIN)/python -m bench.package_sizes
 
+# parse_real --install: apt-get installs the Debian documentation packages whose PDFs it reads.
 bench: setup
+	$(BIN)/python -m bench.parse_real --install
 	$(BIN)/python -m bench.parse_overhead
 	$(BIN)/python -m bench.api_load
 

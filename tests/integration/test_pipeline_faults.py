@@ -38,7 +38,7 @@ def _failed_attempts(pipeline: Pipeline, submitted: Submitted) -> list[str]:
 def test_transient_error_twice_is_retried_and_the_job_completes_with_retry_count_2(
     pipeline: Pipeline, status_spy: StatusSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_run = parse.parse.work
+    real_run = parse.parse_document.work
     attempts: list[int] = []
 
     def flaky(task: Any, job: Any) -> Any:
@@ -47,7 +47,7 @@ def test_transient_error_twice_is_retried_and_the_job_completes_with_retry_count
             raise TransientError("the store answered 503")
         return real_run(task, job)
 
-    monkeypatch.setattr(parse.parse, "work", flaky)
+    monkeypatch.setattr(parse.parse_document, "work", flaky)
     submitted = pipeline.submit(samples.multi_page_pdf(2))
     job = pipeline.wait(submitted)
 
@@ -89,7 +89,7 @@ def test_stage_exceeding_its_task_timeout_fails_the_job_with_timeout(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pipeline.configure(STAGE_TIMEOUT_SECONDS="1")  # becomes limits.stage_timeout_seconds
-    real_run = parse.parse.work
+    real_run = parse.parse_document.work
     finished = threading.Event()
 
     def slow(task: Any, job: Any) -> Any:
@@ -99,7 +99,7 @@ def test_stage_exceeding_its_task_timeout_fails_the_job_with_timeout(
         finally:
             finished.set()
 
-    monkeypatch.setattr(parse.parse, "work", slow)
+    monkeypatch.setattr(parse.parse_document, "work", slow)
     submitted = pipeline.submit(samples.multi_page_pdf(1))
     job = pipeline.wait(submitted)
 

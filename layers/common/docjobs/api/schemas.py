@@ -81,7 +81,10 @@ class JobSummary(BaseModel):
     type: JobType
     status: JobStatus
     progress: int
-    stage: Stage | None = None
+    stage: Stage | None = Field(
+        default=None,
+        description="the stage running, or where a failed or cancelled job stopped; null once completed",
+    )
     document_id: str | None = None
     created_at: str
     updated_at: str

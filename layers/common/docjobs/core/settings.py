@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_inline_result_bytes: int = Field(default=4 * 1024 * 1024, ge=0, le=5 * 1024 * 1024)
     stage_timeout_seconds: int = Field(default=900, ge=1, le=900, description="Task timeout of each stage")
     ocr_batch_pages: int = Field(default=10, ge=1, le=200, description="pages per OCR Map iteration")
+    parse_range_pages: int = Field(
+        default=400,
+        ge=10,
+        le=10000,
+        description="documents with more pages are parsed page-parallel, in ranges of this many pages",
+    )
     ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
     child_poll_seconds: int = Field(
         default=5,

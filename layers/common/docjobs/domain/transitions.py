@@ -92,10 +92,13 @@ def report_progress(
 
 def complete_job(tenant_id: str, job_id: str, result: ResultPointer) -> JobRecord:
     """``completed`` with its result; ``JobCancelledError`` if the job ended meanwhile (the caller
-    withdraws what it published)."""
+    withdraws what it published).
+
+    A completed job's ``stage`` is null, whatever its type: ``stage`` says what is running, or
+    where a failed or cancelled job stopped; a completed job has neither."""
 
     def complete(job: JobRecord) -> JobRecord:
-        job.status, job.progress, job.result = "completed", 100, result
+        job.status, job.progress, job.result, job.stage = "completed", 100, result, None
         job.updated_at = job.completed_at = utc_now()
         return job
 
