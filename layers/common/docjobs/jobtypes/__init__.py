@@ -1,0 +1,1 @@
+"""Job types beyond parse: each subpackage holds one type's options and engine."""
