@@ -30,7 +30,9 @@ COLORS = ["Red", "Green", "Blue"]
 FRUITS = ["Apple", "Pear", "Plum"]
 
 
-def _widget(page: pymupdf.Page, kind: int, name: str, rect: tuple[float, float, float, float], **attrs: object) -> int:
+def _widget(
+    page: pymupdf.Page, kind: int, name: str, rect: tuple[float, float, float, float], **attrs: object
+) -> int:
     w = pymupdf.Widget()
     w.field_type = kind
     w.field_name = name
@@ -49,10 +51,23 @@ def form_pdf() -> bytes:
     _widget(page, pymupdf.PDF_WIDGET_TYPE_TEXT, "zip", (340, 72, 420, 90), field_value="", text_maxlen=5)
     _widget(page, pymupdf.PDF_WIDGET_TYPE_CHECKBOX, "agree", (72, 100, 90, 118), field_value=False)
     radios = [
-        _widget(page, pymupdf.PDF_WIDGET_TYPE_RADIOBUTTON, f"size_{s}", (72 + 30 * i, 130, 90 + 30 * i, 148), field_value=False)
+        _widget(
+            page,
+            pymupdf.PDF_WIDGET_TYPE_RADIOBUTTON,
+            f"size_{s}",
+            (72 + 30 * i, 130, 90 + 30 * i, 148),
+            field_value=False,
+        )
         for i, s in enumerate(RADIO_STATES)
     ]
-    _widget(page, pymupdf.PDF_WIDGET_TYPE_COMBOBOX, "color", (72, 160, 200, 178), choice_values=COLORS, field_value="Red")
+    _widget(
+        page,
+        pymupdf.PDF_WIDGET_TYPE_COMBOBOX,
+        "color",
+        (72, 160, 200, 178),
+        choice_values=COLORS,
+        field_value="Red",
+    )
     _widget(
         page,
         pymupdf.PDF_WIDGET_TYPE_LISTBOX,
@@ -117,7 +132,9 @@ def pii_pdf() -> bytes:
     note = page.add_text_annot((500, 80), f"Ask {EMAIL} about {CARD_VALID}")
     note.set_info(title="Reviewer", subject="PII")
     note.update()
-    page.insert_link({"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(72, 68, 300, 84), "uri": f"mailto:{EMAIL}"})
+    page.insert_link(
+        {"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(72, 68, 300, 84), "uri": f"mailto:{EMAIL}"}
+    )
     doc.set_metadata({"title": f"Statement for {EMAIL}", "author": "Accounts", "keywords": f"ssn {SSN}"})
     info = int(doc.xref_get_key(-1, "Info")[1].split()[0])
     doc.xref_set_key(info, "ContactPhone", pymupdf.get_pdf_str(PHONE))
@@ -125,7 +142,7 @@ def pii_pdf() -> bytes:
         '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         f'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>{EMAIL}</dc:creator>'
-        "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>"
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
     )
     doc.set_toc([[1, f"Statement for {EMAIL}", 1]])
     return doc.tobytes()
@@ -189,7 +206,9 @@ def scripted_pdf() -> bytes:
     js = doc.get_new_xref()
     doc.update_object(js, "<</S/JavaScript/JS(app.alert\\('named'\\))>>")
     doc.xref_set_key(catalog, "Names/JavaScript", f"<</Names[(startup) {js} 0 R]>>")
-    page.insert_link({"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(72, 60, 200, 76), "uri": "https://example.com"})
+    page.insert_link(
+        {"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(72, 60, 200, 76), "uri": "https://example.com"}
+    )
     link_xref = page.annot_xrefs()[-1][0]
     doc.xref_set_key(link_xref, "A", "<</S/JavaScript/JS(app.alert\\('link'\\))>>")
     doc.xref_set_key(page.xref, "AA", "<</O<</S/JavaScript/JS(app.alert\\('page'\\))>>>>")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pymupdf
 
-from docjobs.errors import DocjobsError, InputValidationError, ParseError
+from docjobs.core.errors import DocjobsError, InputValidationError, ParseError
 from docjobs.jobtypes.edit import forms, metadata, pages, redaction
 from docjobs.jobtypes.edit.matching import PiiDetector, RedactionMatcher
 from docjobs.jobtypes.edit.options import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pymupdf
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.edit.options import FillFormOp, operation_path
 
 TEXT = pymupdf.PDF_WIDGET_TYPE_TEXT
@@ -44,7 +44,9 @@ def widgets_by_name(doc: pymupdf.Document) -> dict[str, list[tuple[int, int]]]:
     return fields
 
 
-def _load_widgets(doc: pymupdf.Document, places: list[tuple[int, int]]) -> tuple[list[pymupdf.Page], list[Any]]:
+def _load_widgets(
+    doc: pymupdf.Document, places: list[tuple[int, int]]
+) -> tuple[list[pymupdf.Page], list[Any]]:
     """The widgets at ``places``, and their pages (a widget is only usable while its page object
     lives, so the caller keeps both)."""
     pages = {page_no: doc[page_no] for page_no, _ in places}
@@ -183,7 +185,9 @@ def _fill_field(
 def _set_multi_select(doc: pymupdf.Document, widget: Any, values: list[str]) -> None:
     """PyMuPDF writes one value per field; a multi-select list box takes /V as an array (and /I,
     the selected indexes). Viewers are asked to redraw the widget (NeedAppearances)."""
-    options = [str(item[0] if isinstance(item, list | tuple) else item) for item in widget.choice_values or ()]
+    options = [
+        str(item[0] if isinstance(item, list | tuple) else item) for item in widget.choice_values or ()
+    ]
     holder = widget.xref
     if doc.xref_get_key(holder, "T")[0] == "null" and doc.xref_get_key(holder, "Parent")[0] == "xref":
         holder = int(doc.xref_get_key(holder, "Parent")[1].split()[0])

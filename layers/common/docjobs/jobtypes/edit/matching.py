@@ -22,11 +22,11 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.edit.options import RedactOp, operation_path
 
 #: Seconds of regular-expression time one pattern may use across the whole document (per pass).
-PATTERN_BUDGET_SECONDS = 5.0
+PATTERN_BUDGET_SECONDS = 2.0
 
 _EMAIL = regex.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![\w-])"

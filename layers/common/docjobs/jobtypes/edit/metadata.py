@@ -28,6 +28,12 @@ def _is_javascript_action(doc: pymupdf.Document, xref: int, key: str) -> bool:
     return bool(doc.xref_get_key(xref, f"{key}/S") == ("name", "/JavaScript"))
 
 
+def _live_keys(doc: pymupdf.Document, xref: int) -> set[str]:
+    """The keys of a dictionary object whose value is not null (PyMuPDF "deletes" a key by
+    setting it to null)."""
+    return {key for key in doc.xref_get_keys(xref) if doc.xref_get_key(xref, key)[0] != "null"}
+
+
 def javascript_places(doc: pymupdf.Document) -> list[str]:
     """Where JavaScript remains: the catalog's name tree, JavaScript actions, additional actions."""
     places: list[str] = []
@@ -40,7 +46,7 @@ def javascript_places(doc: pymupdf.Document) -> list[str]:
                 continue
         except (RuntimeError, ValueError):
             continue
-        keys = doc.xref_get_keys(xref)
+        keys = _live_keys(doc, xref)
         if "JS" in keys:
             places.append(f"object {xref} /JS")
         if "AA" in keys:
@@ -98,7 +104,7 @@ def _remove_javascript(doc: pymupdf.Document) -> int:
                 continue
         except (RuntimeError, ValueError):
             continue
-        keys = doc.xref_get_keys(xref)
+        keys = _live_keys(doc, xref)
         if "AA" in keys:  # additional (event) actions: scripts in practice
             doc.xref_set_key(xref, "AA", "null")
             removed += 1

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.edit.page_ranges import PageSelection, parse_page_selection
 
 OP_NAMES = (

@@ -6,7 +6,7 @@ from typing import Any
 
 import pymupdf
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.edit.options import (
     DeletePagesOp,
     ReorderPagesOp,
@@ -35,7 +35,9 @@ def delete_pages(doc: pymupdf.Document, op: DeletePagesOp, index: int, uids: lis
             f"{operation_path(index, 'pages')}: deleting pages {op.pages} would leave no pages "
             f"(the document has {doc.page_count} at this point)"
         )
+    outline_before = doc.get_toc(simple=True)
     doc.delete_pages(doomed)
+    _prune_outline(doc, outline_before)
     gone = set(doomed)
     uids[:] = [uid for i, uid in enumerate(uids) if i not in gone]
     return {
@@ -44,6 +46,21 @@ def delete_pages(doc: pymupdf.Document, op: DeletePagesOp, index: int, uids: lis
         "pages": [p + 1 for p in doomed],
         "page_count": doc.page_count,
     }
+
+
+def _prune_outline(doc: pymupdf.Document, before: list[list[Any]]) -> None:
+    """Drop bookmarks that led to deleted pages (MuPDF keeps them pointing nowhere); their
+    children move up a level so the outline stays well-formed."""
+    after = doc.get_toc(simple=True)
+    if len(after) != len(before):
+        return
+    kept: list[list[Any]] = []
+    for (_, _, old_page), (level, title, page) in zip(before, after, strict=True):
+        if old_page > 0 and page < 1:
+            continue
+        kept.append([min(level, kept[-1][0] + 1 if kept else 1), title, page])
+    if len(kept) != len(after):
+        doc.set_toc(kept)
 
 
 def rotate_pages(

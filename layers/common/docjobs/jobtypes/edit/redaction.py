@@ -41,6 +41,9 @@ class RedactionRecord:
     index: int
     matcher: RedactionMatcher
     page_uids: set[int]
+    #: Every page of the document when the redaction ran: outline entries that lead to pages
+    #: appended later are not its business.
+    document_uids: set[int] = field(default_factory=set)
     #: Strings an external detector (Comprehend) found: searched literally in the output,
     #: so the verification does not call the detector a second time.
     engine_values: set[str] = field(default_factory=set)
@@ -52,7 +55,7 @@ def redact_pages(
 ) -> tuple[dict[str, Any], RedactionRecord]:
     op = matcher.op
     fill = color_rgb(op.fill)
-    record = RedactionRecord(matcher.index, matcher, {page_uids[p] for p in pages})
+    record = RedactionRecord(matcher.index, matcher, {page_uids[p] for p in pages}, set(page_uids))
     counts = {"text": 0, "annotations": 0, "links": 0, "form_fields": 0, "outline": 0, "metadata": 0}
     pages_with_hits: list[int] = []
     scanned: list[int] = []

@@ -134,13 +134,17 @@ def _verify_redactions(doc: pymupdf.Document, expected: Expectations) -> list[di
                     for t in texts:
                         residual.extend(_residual(record, label, _search(record, t, label), page_no + 1))
     documentwide = [("metadata", v) for v in info_strings(doc).values()]
-    documentwide += [("outline", str(entry[1])) for entry in doc.get_toc(simple=True)]
     xmp = doc.get_xml_metadata()
     if xmp:
         documentwide.append(("XMP metadata", xmp))
+    outline = doc.get_toc(simple=True)
     for record in expected.redactions:
         for where, value in documentwide:
             residual.extend(_residual(record, where, _search(record, value, where)))
+        for _, title, page in outline:
+            target: int | None = expected.page_uids[page - 1] if 0 < page <= len(expected.page_uids) else None
+            if target is None or target in record.document_uids:
+                residual.extend(_residual(record, "outline", _search(record, str(title), "outline")))
     return residual
 
 
