@@ -19,36 +19,56 @@ _FLAGS = (pymupdf.TEXTFLAGS_RAWDICT & ~pymupdf.TEXT_MEDIABOX_CLIP & ~pymupdf.TEX
 )
 
 
+Box = tuple[float, float, float, float]
+
+
 @dataclass
 class PageText:
     """``text``: lines joined by newlines; ``boxes[i]`` is the box of ``text[i]`` (None for the
     newlines between lines)."""
 
     text: str
-    boxes: list[pymupdf.Rect | None]
+    boxes: list[Box | None]
 
     def rects(self, start: int, end: int) -> list[pymupdf.Rect]:
         """One rectangle per line piece of ``text[start:end]``."""
         rects: list[pymupdf.Rect] = []
-        current: pymupdf.Rect | None = None
+        current: list[float] | None = None
         for box in self.boxes[start:end]:
             if box is None:
                 if current is not None:
-                    rects.append(current)
+                    rects.append(pymupdf.Rect(current))
                 current = None
             elif current is None:
-                current = pymupdf.Rect(box)
+                current = list(box)
             else:
-                current |= box
+                current = [
+                    min(current[0], box[0]),
+                    min(current[1], box[1]),
+                    max(current[2], box[2]),
+                    max(current[3], box[3]),
+                ]
         if current is not None:
-            rects.append(current)
+            rects.append(pymupdf.Rect(current))
         return [r for r in rects if not r.is_empty]
 
 
-def page_text(page: pymupdf.Page) -> PageText:
+def text_page(page: pymupdf.Page) -> pymupdf.TextPage:
+    """MuPDF's text of the page, read once and shared by :func:`plain_text` and :func:`page_text`."""
+    return page.get_textpage(flags=_FLAGS, clip=pymupdf.INFINITE_RECT())
+
+
+def plain_text(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> str:
+    """The page's text as :func:`page_text` spells it, without the boxes (MuPDF builds the string,
+    so this is several times faster): the pre-check on every page and the verification's read."""
+    text: str = (textpage or text_page(page)).extractText()
+    return text[:-1] if text.endswith("\n") else text
+
+
+def page_text(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> PageText:
     chars: list[str] = []
-    boxes: list[pymupdf.Rect | None] = []
-    data = page.get_text("rawdict", flags=_FLAGS, clip=pymupdf.INFINITE_RECT())
+    boxes: list[Box | None] = []
+    data = (textpage or text_page(page)).extractRAWDICT()
     for block in data["blocks"]:
         for line in block.get("lines", ()):
             if chars:
@@ -57,7 +77,7 @@ def page_text(page: pymupdf.Page) -> PageText:
             for span in line["spans"]:
                 for char in span["chars"]:
                     chars.append(char["c"])
-                    boxes.append(pymupdf.Rect(char["bbox"]))
+                    boxes.append(char["bbox"])
     return PageText("".join(chars), boxes)
 
 

@@ -16,7 +16,7 @@ import pymupdf
 
 from docjobs.jobtypes.edit.matching import Match, RedactionMatcher, remove_spans
 from docjobs.jobtypes.edit.options import color_rgb
-from docjobs.jobtypes.edit.pdf_text import all_layers_visible, looks_scanned, page_text
+from docjobs.jobtypes.edit.pdf_text import all_layers_visible, looks_scanned, page_text, plain_text, text_page
 
 #: Metadata keys PyMuPDF reports that are not the document's own text.
 _NOT_TEXT_METADATA = {"format", "encryption"}
@@ -63,14 +63,22 @@ def redact_pages(
         for page_no in pages:
             page = doc[page_no]
             where = f"page {page_no + 1}"
-            text = page_text(page)
-            matches = matcher.find(text.text, where=where)
-            for m in matches:
-                if m.rule.path.endswith("pii_engine"):
-                    record.engine_values.add(m.value)
-                for rect in text.rects(m.start, m.end):
-                    page.add_redact_annot(rect, fill=fill, cross_out=False)
+            # links and annotations first: MuPDF's link list goes stale after apply_redactions
+            counts["links"] += _redact_links(page, matcher, where)
+            counts["annotations"] += _redact_annotations(page, matcher, where)
+            counts["form_fields"] += _redact_widgets(page, matcher, where, record)
+            textpage = text_page(page)
+            text = plain_text(page, textpage)
+            matches = matcher.find(text, where=where)
             if matches:
+                located = page_text(page, textpage)
+                if located.text != text:  # never seen; match again on the located text to be safe
+                    matches = matcher.find(located.text, where=where)
+                for m in matches:
+                    if m.rule.path.endswith("pii_engine"):
+                        record.engine_values.add(m.value)
+                    for rect in located.rects(m.start, m.end):
+                        page.add_redact_annot(rect, fill=fill, cross_out=False)
                 page.apply_redactions(
                     images=pymupdf.PDF_REDACT_IMAGE_PIXELS,
                     graphics=pymupdf.PDF_REDACT_LINE_ART_REMOVE_IF_COVERED,
@@ -78,11 +86,8 @@ def redact_pages(
                 )
                 counts["text"] += len(matches)
                 pages_with_hits.append(page_no + 1)
-            if looks_scanned(page, text.text):
+            if looks_scanned(page, text):
                 scanned.append(page_no + 1)
-            counts["annotations"] += _redact_annotations(page, matcher, where)
-            counts["links"] += _redact_links(page, matcher, where)
-            counts["form_fields"] += _redact_widgets(page, matcher, where, record)
     counts["outline"] = _redact_outline(doc, matcher)
     counts["metadata"], xmp_removed = _redact_metadata(doc, matcher)
     warnings: list[str] = []

@@ -19,7 +19,7 @@ from docjobs.jobtypes.edit.forms import FilledField, read_back
 from docjobs.jobtypes.edit.matching import Match, RedactionMatcher, Rule, mask
 from docjobs.jobtypes.edit.metadata import javascript_places
 from docjobs.jobtypes.edit.options import operation_path
-from docjobs.jobtypes.edit.pdf_text import all_layers_visible, page_text
+from docjobs.jobtypes.edit.pdf_text import all_layers_visible, plain_text
 from docjobs.jobtypes.edit.redaction import RedactionRecord, annotation_texts, info_strings, widget_texts
 
 
@@ -122,7 +122,7 @@ def _verify_redactions(doc: pymupdf.Document, expected: Expectations) -> list[di
             if not records:
                 continue
             page = doc[page_no]
-            text = page_text(page).text
+            text = plain_text(page)
             annots = [t for annot in page.annots() for t in annotation_texts(annot)]
             links = [str(link.get("uri") or "") for link in page.get_links()]
             widgets = [t for w in page.widgets() for t in widget_texts(w)]
