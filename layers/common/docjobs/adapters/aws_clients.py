@@ -44,5 +44,9 @@ def textract() -> Any:
     return _client("textract")
 
 
+def comprehend() -> Any:
+    return _client("comprehend")
+
+
 def reset_clients() -> None:
     _client.cache_clear()

@@ -9,13 +9,13 @@ rotation, metadata, scrub).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pymupdf
 
-from docjobs.core.errors import DocjobsError, InputValidationError, ParseError
+from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundError, ParseError
 from docjobs.jobtypes.edit import forms, metadata, pages, redaction
 from docjobs.jobtypes.edit.matching import PiiDetector, RedactionMatcher
 from docjobs.jobtypes.edit.options import (
@@ -89,10 +89,17 @@ def apply_edits(
     load_document: DocumentLoader | None = None,
     pii_detector: PiiDetector | None = None,
     progress: ProgressCallback | None = None,
+    ocr_text: Mapping[int, str] | None = None,
 ) -> EditResult:
+    """Apply ``options.operations`` to the PDF ``source``, write and verify the output.
+
+    ``ocr_text``: OCR text of the input's pages without a text layer (0-based page -> text), from
+    the parsing stage when ``options.ocr`` is auto: redactions count the matches on those pages,
+    which they cannot remove, and say so.
+    """
     doc = open_pdf(source, filename)
     try:
-        return _apply(doc, options, load_document, pii_detector, progress)
+        return _apply(doc, options, load_document, pii_detector, progress, ocr_text or {})
     finally:
         doc.close()
 
@@ -103,6 +110,7 @@ def _apply(
     load_document: DocumentLoader | None,
     pii_detector: PiiDetector | None,
     progress: ProgressCallback | None,
+    ocr_text: Mapping[int, str],
 ) -> EditResult:
     uids = list(range(doc.page_count))
     rotations = {uid: doc[uid].rotation for uid in uids}
@@ -111,7 +119,7 @@ def _apply(
     reports: list[dict[str, Any]] = []
     total = len(options.operations)
     for index, op in enumerate(options.operations):
-        report = _apply_one(doc, op, index, uids, rotations, expected, load_document, pii_detector)
+        report = _apply_one(doc, op, index, uids, rotations, expected, load_document, pii_detector, ocr_text)
         reports.append(report)
         if progress is not None:
             progress(index + 1, total)
@@ -137,6 +145,7 @@ def _apply_one(
     expected: Expectations,
     load_document: DocumentLoader | None,
     pii_detector: PiiDetector | None,
+    ocr_text: Mapping[int, str],
 ) -> dict[str, Any]:
     if isinstance(op, FillFormOp):
         report, filled = forms.fill_form(doc, op, index)
@@ -152,7 +161,7 @@ def _apply_one(
             )
         matcher = RedactionMatcher(op, index, pii_detector=pii_detector if op.pii_engine else None)
         chosen = pages.selected_pages(doc, op.pages, index)
-        report, record = redaction.redact_pages(doc, matcher, chosen, uids)
+        report, record = redaction.redact_pages(doc, matcher, chosen, uids, ocr_text)
         expected.redactions.append(record)
         for name in record.changed_fields:  # the redaction rewrote a filled value on purpose
             expected.filled.pop(name, None)
@@ -170,7 +179,11 @@ def _apply_one(
         path = operation_path(index, "document_id")
         if load_document is None:
             raise InputValidationError(f"{path}: appending documents is not available here")
-        other = open_pdf(load_document(op.document_id), op.document_id, path=path)
+        try:
+            data = load_document(op.document_id)
+        except NotFoundError:
+            raise InputValidationError(f"{path}: there is no document '{op.document_id}'") from None
+        other = open_pdf(data, op.document_id, path=path)
         try:
             first_new = max(uids, default=-1) + 1
             first_new = max(first_new, max(rotations, default=-1) + 1)

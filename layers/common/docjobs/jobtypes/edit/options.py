@@ -235,9 +235,29 @@ class EditOptions(BaseModel):
     operations: list[Operation] = Field(
         min_length=1, max_length=MAX_OPERATIONS, description="applied in order to the PDF"
     )
+    ocr: Literal["off", "auto"] = Field(
+        default="off",
+        description=(
+            "auto: OCR pages without a text layer while parsing, so a redaction can say how many "
+            "matches such scanned pages hold (they are not removed: redaction works on the text layer)"
+        ),
+    )
     output_filename: (
         Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")] | None
     ) = Field(default=None, description="name of the output document; default <input>_edited.pdf")
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> EditOptions:
+        """As pydantic's, but error locations name options the way clients write them: pydantic
+        puts the discriminator's value in the path of a union member (``operations.2.redact.pages``),
+        which is not where the client's mistake is (``operations[2].pages``)."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(
+                exc.title,
+                [_client_location(error) for error in exc.errors(include_url=False)],
+            ) from None
 
     def uses_comprehend(self) -> bool:
         return any(isinstance(op, RedactOp) and op.pii_engine == "comprehend" for op in self.operations)
@@ -271,16 +291,30 @@ def option_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+def _client_location(error: ErrorDetails) -> Any:
+    """The error re-addressed: the union tag dropped from the location, and an unknown or missing
+    ``op`` reported at ``operations[i].op``."""
+    loc = list(error["loc"])
+    if len(loc) >= 3 and loc[0] == "operations" and isinstance(loc[1], int) and loc[2] in OP_NAMES:
+        del loc[2]
+    kind = error["type"]
+    ctx = dict(error.get("ctx") or {})
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        loc.append("op")
+    detail: dict[str, Any] = {"type": kind, "loc": tuple(loc), "input": error.get("input")}
+    if ctx:
+        detail["ctx"] = ctx
+    return detail
+
+
 def _describe(error: ErrorDetails) -> tuple[str, str]:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "union_tag_invalid":
         given = (error.get("ctx") or {}).get("tag")
-        return option_path(
-            (*loc, "op")
-        ), f"unknown operation '{given}'; expected one of {', '.join(OP_NAMES)}"
+        return option_path(loc), f"unknown operation '{given}'; expected one of {', '.join(OP_NAMES)}"
     if kind == "union_tag_not_found":
-        return option_path((*loc, "op")), f"missing: each operation needs an op ({', '.join(OP_NAMES)})"
+        return option_path(loc), f"missing: each operation needs an op ({', '.join(OP_NAMES)})"
     if kind == "missing":
         return option_path(loc), "missing: this field is required"
     if kind == "extra_forbidden":

@@ -8,7 +8,7 @@ The page text is read with hidden layers switched on and without crop-box clippi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,14 +51,21 @@ class RedactionRecord:
 
 
 def redact_pages(
-    doc: pymupdf.Document, matcher: RedactionMatcher, pages: Iterable[int], page_uids: list[int]
+    doc: pymupdf.Document,
+    matcher: RedactionMatcher,
+    pages: Iterable[int],
+    page_uids: list[int],
+    ocr_text: Mapping[int, str] | None = None,
 ) -> tuple[dict[str, Any], RedactionRecord]:
+    """Redact ``pages`` (0-based, current order). ``page_uids`` names each current page (the input's
+    pages are 0..n-1, so ``ocr_text`` of the input's scanned pages is found by it)."""
     op = matcher.op
     fill = color_rgb(op.fill)
     record = RedactionRecord(matcher.index, matcher, {page_uids[p] for p in pages}, set(page_uids))
     counts = {"text": 0, "annotations": 0, "links": 0, "form_fields": 0, "outline": 0, "metadata": 0}
     pages_with_hits: list[int] = []
     scanned: list[int] = []
+    scanned_hits = 0
     with all_layers_visible(doc):
         for page_no in pages:
             page = doc[page_no]
@@ -88,13 +95,24 @@ def redact_pages(
                 pages_with_hits.append(page_no + 1)
             if looks_scanned(page, text):
                 scanned.append(page_no + 1)
+                ocr = (ocr_text or {}).get(page_uids[page_no])
+                if ocr:
+                    scanned_hits += len(matcher.find(ocr, where=f"{where} (OCR text)", use_engine=False))
     counts["outline"] = _redact_outline(doc, matcher)
     counts["metadata"], xmp_removed = _redact_metadata(doc, matcher)
     warnings: list[str] = []
     if scanned:
+        if ocr_text:
+            found = (
+                f"OCR finds {scanned_hits} match(es) there, which were NOT removed"
+                if scanned_hits
+                else "OCR finds no match there"
+            )
+        else:
+            found = "their text was not searched (submit with ocr: auto to have it counted)"
         warnings.append(
-            f"page(s) {_pages(scanned)} have no text layer (scanned images): text in images was not "
-            "searched or removed; OCR the document first or redact those pages by hand"
+            f"page(s) {_pages(scanned)} have no text layer (scanned images): {found}; redaction removes "
+            "text-layer text only, so check those pages or redact them by hand"
         )
     if xmp_removed:
         warnings.append("the XMP metadata contained redacted text and was removed entirely")
