@@ -108,3 +108,35 @@ def test_redacting_a_filled_value_removes_it_from_the_field() -> None:
     result = apply_edits(docs.form_pdf(), options, filename="form.pdf")
     assert _widgets(result.pdf)["full_name"] == [("Ada ", None)]
     assert result.operations[1]["hits_in"]["form_fields"] == 1
+
+
+def test_flattened_value_cut_by_a_later_redaction_is_not_a_residual() -> None:
+    options = parse_edit_options(
+        {
+            "operations": [
+                {"op": "fill_form", "values": {"full_name": f"Ada {docs.EMAIL}"}, "flatten": True},
+                {"op": "redact", "pii": ["email"]},
+            ]
+        }
+    )
+    result = apply_edits(docs.form_pdf(), options, filename="form.pdf")
+    text = pymupdf.open(stream=result.pdf)[0].get_text()
+    assert "Ada" in text and docs.EMAIL not in text and result.verification.passed
+
+
+def test_flattened_form_page_deleted_later_is_not_read_back() -> None:
+    options = parse_edit_options(
+        {
+            "operations": [
+                {"op": "fill_form", "values": {"full_name": "Ada"}, "flatten": True},
+                {"op": "append_document", "document_id": "pii"},
+                {"op": "reorder_pages", "order": [2, 1]},
+                {"op": "delete_pages", "pages": "2"},
+                {"op": "scrub_metadata"},
+            ]
+        }
+    )
+    result = apply_edits(
+        docs.form_pdf(), options, filename="form.pdf", load_document=lambda _: docs.pii_pdf()
+    )
+    assert result.pages == 1 and result.verification.passed

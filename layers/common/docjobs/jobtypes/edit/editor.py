@@ -151,6 +151,7 @@ def _apply_one(
         report, filled = forms.fill_form(doc, op, index)
         for field in filled:
             expected.filled[field.name] = field
+            expected.filled_page_uids[field.name] = uids[field.page]
         expected.flattened = expected.flattened or op.flatten
         return report
     if isinstance(op, RedactOp):
@@ -163,8 +164,10 @@ def _apply_one(
         chosen = pages.selected_pages(doc, op.pages, index)
         report, record = redaction.redact_pages(doc, matcher, chosen, uids, ocr_text)
         expected.redactions.append(record)
-        for name in record.changed_fields:  # the redaction rewrote a filled value on purpose
-            expected.filled.pop(name, None)
+        for name, field in list(expected.filled.items()):  # filled values it cut on purpose
+            values = field.expected if isinstance(field.expected, list) else [field.expected]
+            if name in record.changed_fields or any(matcher.find(v, use_engine=False) for v in values):
+                expected.filled.pop(name)
         expected.metadata = {
             k: v for k, v in expected.metadata.items() if not matcher.find(v, use_engine=False)
         }

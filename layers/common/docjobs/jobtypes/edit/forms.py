@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,8 @@ class FilledField:
     name: str
     field_type: int
     expected: str | list[str]
+    #: The (0-based) page of the field's first widget when it was filled.
+    page: int = 0
 
 
 def widgets_by_name(doc: pymupdf.Document) -> dict[str, list[tuple[int, int]]]:
@@ -115,7 +117,7 @@ def _fill_field(
         for w in widgets:
             w.field_value = text
             w.update()
-        return FilledField(name, kind, text)
+        return FilledField(name, kind, text, places[0][0])
     if kind == CHECKBOX:
         on_states = {w.on_state() for w in widgets}
         if isinstance(value, bool):
@@ -130,7 +132,7 @@ def _fill_field(
         for w in widgets:
             w.field_value = w.on_state() if checked else "Off"
             w.update()
-        return FilledField(name, kind, first.on_state() if checked else "Off")
+        return FilledField(name, kind, first.on_state() if checked else "Off", places[0][0])
     if kind == RADIO:
         states = [w.on_state() for w in widgets]
         if value is False or value == "Off":
@@ -149,7 +151,7 @@ def _fill_field(
             if w.on_state() == choice:
                 w.field_value = choice
                 w.update()
-        return FilledField(name, kind, choice)
+        return FilledField(name, kind, choice, places[0][0])
     if kind in (COMBO, LISTBOX):
         allowed = _choices(first)
         multi = kind == LISTBOX and bool(first.field_flags & _MULTI_SELECT)
@@ -174,8 +176,8 @@ def _fill_field(
             w.update()
         if multi:
             _set_multi_select(doc, widgets[0], exported)
-            return FilledField(name, kind, exported)
-        return FilledField(name, kind, exported[0])
+            return FilledField(name, kind, exported, places[0][0])
+        return FilledField(name, kind, exported[0], places[0][0])
     kind_name = first.field_type_string or "this kind of"
     raise InputValidationError(
         f"{path}: '{name}' is a {kind_name} field, which cannot be filled with a value"
@@ -206,10 +208,15 @@ def _multi_values(doc: pymupdf.Document, widget: Any) -> list[str]:
 
 
 def read_back(
-    doc: pymupdf.Document, filled: Sequence[FilledField], *, flattened: bool
+    doc: pymupdf.Document,
+    filled: Sequence[FilledField],
+    *,
+    flattened: bool,
+    pages: Mapping[str, int | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Residuals: fields whose value in ``doc`` differs from what was written (or, when the form
-    was flattened, fields whose widgets are still there or whose text did not reach the page)."""
+    was flattened, fields whose widgets are still there or whose text did not reach their page).
+    ``pages``: field name -> its page in ``doc`` now (None: a later operation deleted it)."""
     residual: list[dict[str, Any]] = []
     fields = widgets_by_name(doc)
     for field in filled:
@@ -220,7 +227,8 @@ def read_back(
                     {"check": "form", "field": field.name, "problem": "widget still present after flatten"}
                 )
             elif field.field_type == TEXT and isinstance(field.expected, str) and field.expected.strip():
-                if not any(page.search_for(field.expected.strip()[:60]) for page in doc):
+                page_no = (pages or {}).get(field.name, field.page)
+                if page_no is not None and not doc[page_no].search_for(field.expected.strip()[:60]):
                     residual.append(
                         {
                             "check": "form",

@@ -28,6 +28,22 @@ def _is_javascript_action(doc: pymupdf.Document, xref: int, key: str) -> bool:
     return bool(doc.xref_get_key(xref, f"{key}/S") == ("name", "/JavaScript"))
 
 
+_MUPDF_ERRORS = (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase)
+
+
+def dictionaries(doc: pymupdf.Document) -> list[int]:
+    """The xrefs of the document's live dictionary objects (page deletions and outline rewrites
+    leave free entries in the xref table, which MuPDF refuses to load)."""
+    found: list[int] = []
+    for xref in range(1, doc.xref_length()):
+        try:
+            if not doc.xref_is_stream(xref) and doc.xref_object(xref, compressed=True).startswith("<<"):
+                found.append(xref)
+        except _MUPDF_ERRORS:
+            continue
+    return found
+
+
 def _live_keys(doc: pymupdf.Document, xref: int) -> set[str]:
     """The keys of a dictionary object whose value is not null (PyMuPDF "deletes" a key by
     setting it to null)."""
@@ -40,12 +56,7 @@ def javascript_places(doc: pymupdf.Document) -> list[str]:
     catalog = doc.pdf_catalog()
     if doc.xref_get_key(catalog, "Names/JavaScript")[0] != "null":
         places.append("Names/JavaScript")
-    for xref in range(1, doc.xref_length()):
-        try:
-            if doc.xref_is_stream(xref) or not doc.xref_object(xref, compressed=True).startswith("<<"):
-                continue
-        except (RuntimeError, ValueError):
-            continue
+    for xref in dictionaries(doc):
         keys = _live_keys(doc, xref)
         if "JS" in keys:
             places.append(f"object {xref} /JS")
@@ -67,7 +78,7 @@ def scrub_metadata(doc: pymupdf.Document) -> dict[str, Any]:
     if doc.xref_get_key(-1, "Info")[0] != "null":
         doc.xref_set_key(-1, "Info", "null")
     xmp = 0
-    for xref in range(1, doc.xref_length()):
+    for xref in dictionaries(doc):
         if doc.xref_get_key(xref, "Metadata")[0] != "null":
             doc.xref_set_key(xref, "Metadata", "null")
             xmp += 1
@@ -98,12 +109,7 @@ def _remove_javascript(doc: pymupdf.Document) -> int:
     if doc.xref_get_key(catalog, "Names/JavaScript")[0] != "null":
         doc.xref_set_key(catalog, "Names/JavaScript", "null")
         removed += 1
-    for xref in range(1, doc.xref_length()):
-        try:
-            if doc.xref_is_stream(xref) or not doc.xref_object(xref, compressed=True).startswith("<<"):
-                continue
-        except (RuntimeError, ValueError):
-            continue
+    for xref in dictionaries(doc):
         keys = _live_keys(doc, xref)
         if "AA" in keys:  # additional (event) actions: scripts in practice
             doc.xref_set_key(xref, "AA", "null")

@@ -32,6 +32,8 @@ class Expectations:
     rotations: dict[int, int]
     redactions: list[RedactionRecord] = field(default_factory=list)
     filled: dict[str, FilledField] = field(default_factory=dict)
+    #: field name -> the uid of the page its first widget was on when filled
+    filled_page_uids: dict[str, int] = field(default_factory=dict)
     flattened: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     scrubbed: bool = False
@@ -100,7 +102,11 @@ def verify(pdf: bytes, expected: Expectations) -> Verification:
                         }
                     )
             residual.extend(_verify_redactions(doc, expected))
-        residual.extend(read_back(doc, list(expected.filled.values()), flattened=expected.flattened))
+        where_now = {uid: index for index, uid in enumerate(expected.page_uids)}
+        field_pages = {name: where_now.get(uid) for name, uid in expected.filled_page_uids.items()}
+        residual.extend(
+            read_back(doc, list(expected.filled.values()), flattened=expected.flattened, pages=field_pages)
+        )
         metadata = doc.metadata or {}
         for key, value in expected.metadata.items():
             if (metadata.get(key) or "") != value:
