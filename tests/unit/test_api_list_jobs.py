@@ -24,8 +24,7 @@ def stack(module_stack):
 def jobs(module_stack):
     """23 jobs of tenant ``lister``: statuses cycle, types parse/edit; newest first."""
     made = [
-        seed_job_record(TENANT, status=STATUSES[i % 5], type="parse" if i % 3 else "edit")
-        for i in range(23)
+        seed_job_record(TENANT, status=STATUSES[i % 5], type="parse" if i % 3 else "edit") for i in range(23)
     ]
     return sorted(made, key=lambda j: j.id, reverse=True)
 

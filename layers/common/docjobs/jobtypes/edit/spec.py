@@ -47,6 +47,10 @@ SPEC = JobTypeSpec(
     "metadata; the output is verified before it is registered as a new document",
     options_model=EditOptions,
     stage_spans={"uploading": (0, 5), "parsing": (5, 25), "ocr": (25, 40), "generating": (40, 99)},
+    produces_documents=True,
     truncated_result=_truncated,
+    # 1 per page of the input (the contract's rate); OCR (only with ocr: auto) adds nothing
+    credits_per_page=1,
+    credits_per_ocr_page=0,
     check_submission=check_documents,
 )
