@@ -22,9 +22,10 @@ def stack(module_stack):
 
 @pytest.fixture(scope="module")
 def jobs(module_stack):
-    """23 jobs of tenant ``lister``: statuses cycle, types parse/edit; newest first."""
+    """23 jobs of tenant ``lister``: statuses cycle, types parse/extract; newest first."""
     made = [
-        seed_job_record(TENANT, status=STATUSES[i % 5], type="parse" if i % 3 else "edit") for i in range(23)
+        seed_job_record(TENANT, status=STATUSES[i % 5], type="parse" if i % 3 else "extract")
+        for i in range(23)
     ]
     return sorted(made, key=lambda j: j.id, reverse=True)
 
@@ -55,7 +56,7 @@ def test_default_limit_is_50(lister):
 
 @pytest.mark.parametrize(
     "query",
-    [{"status": "completed"}, {"type": "edit"}, {"status": "queued", "type": "parse"}, {}],
+    [{"status": "completed"}, {"type": "extract"}, {"status": "queued", "type": "parse"}, {}],
 )
 def test_cursor_walk_and_offset_pages_agree_through_the_api(lister, jobs, query):
     expected = [

@@ -54,7 +54,7 @@ def _assert_validation_error(resp, *needles: str) -> None:
     [
         ({"type": "nope", "input": INPUT}, "type"),
         ({"input": INPUT}, "type"),
-        ({"type": "parse"}, "give document_id or input"),
+        ({"type": "parse"}, "exactly one of document_id or input"),
         ({"type": "parse", "input": INPUT, "document_id": "x"}, "exactly one of document_id or input"),
         ({"type": "parse", "input": "http://example.com/doc.pdf"}, "https://"),
         ({"type": "parse", "input": "not a url"}, "input"),
