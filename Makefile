@@ -90,6 +90,7 @@ bench: setup
 	$(BIN)/python -m bench.parse_real --install
 	$(BIN)/python -m bench.parse_overhead
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.edit_redact
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -54,6 +54,10 @@ def bedrock_runtime(region: str = "", read_timeout: float = 120.0) -> Any:
     return session.client("bedrock-runtime", config=config, region_name=region or None)
 
 
+def comprehend() -> Any:
+    return _client("comprehend")
+
+
 def reset_clients() -> None:
     _client.cache_clear()
     bedrock_runtime.cache_clear()
