@@ -12,7 +12,7 @@ from typing import Any
 import pymupdf
 import pytest
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.generate.engine import (
     GeneratedDocument,
     TemplateSource,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.generate.engine import TemplateSource, generate_document
 from docjobs.jobtypes.generate.options import OutputOptions
 from docjobs.jobtypes.generate.rendering import RenderLimits

@@ -8,14 +8,12 @@ Pure functions over bytes and options, no AWS: the stage reads the template docu
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.generate.options import (
     OutputFormat,
     OutputOptions,
@@ -23,7 +21,9 @@ from docjobs.jobtypes.generate.options import (
     TemplateOptions,
     check_data_size,
     check_output_format,
+    template_kind,
 )
+from docjobs.jobtypes.generate.pdf_layout import image_references
 from docjobs.jobtypes.generate.rendering import MissingEntry, RenderLimits, RenderRequest, run_sandboxed
 
 __all__ = [
@@ -49,15 +49,7 @@ _EXTENSIONS: dict[OutputFormat, tuple[str, ...]] = {
     "html": (".html", ".htm"),
     "md": (".md", ".markdown"),
 }
-_TEMPLATE_KINDS: dict[str, TemplateKind] = {
-    ".html": "html",
-    ".htm": "html",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".docx": "docx",
-}
 MAX_TEMPLATE_DOCUMENT_BYTES = 10 * 2**20
-_DOCUMENT_REF = re.compile(r"document:([A-Za-z0-9][A-Za-z0-9_-]{0,127})")
 
 
 @dataclass(frozen=True)
@@ -79,28 +71,22 @@ class TemplateSource:
         raise ValueError("a document template is read with TemplateSource.from_document")
 
     @classmethod
-    def from_document(cls, filename: str, content: bytes) -> TemplateSource:
+    def from_document(
+        cls, filename: str, content: bytes, *, path: str = "options.template.document_id"
+    ) -> TemplateSource:
         """A template read from a document of the tenant (.html/.htm, .md/.markdown or .docx)."""
-        suffix = PurePosixPath(filename).suffix.lower()
-        kind = _TEMPLATE_KINDS.get(suffix)
-        if kind is None:
-            raise InputValidationError(
-                f"options.template.document_id: {filename!r} is not a template:"
-                " use a .html, .md or .docx file"
-            )
+        kind = template_kind(filename, path=path)
         if len(content) > MAX_TEMPLATE_DOCUMENT_BYTES:
             raise InputValidationError(
-                f"options.template.document_id: the template is {len(content):,} bytes; the limit is"
-                f" {MAX_TEMPLATE_DOCUMENT_BYTES:,}"
+                f"{path}: the template is {len(content):,} bytes;"
+                f" the limit is {MAX_TEMPLATE_DOCUMENT_BYTES:,}"
             )
         if kind == "docx":
             return cls(kind=kind, content=content, filename=filename)
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputValidationError(
-                f"options.template.document_id: {filename!r} is not UTF-8 text (byte {exc.start})"
-            ) from exc
+            raise InputValidationError(f"{path}: {filename!r} is not UTF-8 text (byte {exc.start})") from exc
         return cls(kind=kind, text=text, filename=filename)
 
 
@@ -175,15 +161,6 @@ def inspect_template(template: TemplateSource, limits: RenderLimits | None = Non
     return TemplateInspection(variables=response.variables, fields=response.fields)
 
 
-def referenced_images(template: TemplateSource, data: dict[str, Any]) -> list[str]:
-    """The ``document:<id>`` images that the template text or the data name, in order."""
-    found: list[str] = []
-    if template.text is not None:
-        found.extend(_DOCUMENT_REF.findall(template.text))
-    found.extend(_DOCUMENT_REF.findall(json.dumps(data, ensure_ascii=False)))
-    return list(dict.fromkeys(found))
-
-
 def generate_document(
     template: TemplateSource,
     data: dict[str, Any],
@@ -195,55 +172,78 @@ def generate_document(
 ) -> GeneratedDocument:
     """Render ``template`` with ``data`` into ``output.format``.
 
-    ``load_image(document_id)`` returns the bytes of a ``document:<id>`` image of the tenant (it
-    raises for an id that is not the tenant's). Images are resolved only for PDF output.
+    Two child processes, each within ``limits``: the template is rendered (DOCX, Markdown, or
+    HTML), then, for PDF, the HTML is laid out on pages. Between the two, the images the
+    rendered HTML names as ``<img src="document:ID">`` are fetched with ``load_image(ID)``
+    (which raises for an id that is not the tenant's).
     """
     limits = limits or RenderLimits()
     check_output_format(template.kind, output.format)
     check_data_size(data)
     filename = output_filename(output.filename, output.format, template.filename)
-    images: dict[str, bytes] = {}
-    if output.format == "pdf":
-        wanted = referenced_images(template, data)
-        if len(wanted) > limits.max_images:
-            raise InputValidationError(
-                f"the template and data refer to {len(wanted)} image documents;"
-                f" the limit is {limits.max_images}"
-            )
-        for document_id in wanted:
-            if load_image is None:
-                raise InputValidationError(f"image document:{document_id} cannot be resolved here")
-            content = load_image(document_id)
-            if len(content) > limits.max_image_bytes:
-                raise InputValidationError(
-                    f"image document {document_id} is {len(content):,} bytes;"
-                    f" the limit is {limits.max_image_bytes:,}"
-                )
-            images[document_id] = content
-    request = _request(
-        template,
+    title = PurePosixPath(filename).stem
+    rendered = run_sandboxed(
+        _request(
+            template,
+            limits,
+            action="render",
+            data=data,
+            strict=strict,
+            output_format=output.format,
+            title=title,
+        ),
         limits,
-        action="render",
-        data=data,
-        strict=strict,
-        output_format=output.format,
-        page_size=output.page_size,
-        margin_mm=output.margin_mm,
-        title=PurePosixPath(filename).stem,
-        images=images,
     )
-    response = run_sandboxed(request, limits)
-    content = response.content or b""
+    content = rendered.content or b""
+    pages: int | None = None
+    if output.format == "pdf":
+        html = content.decode()
+        images = _load_images(image_references(html), limits, load_image)
+        laid_out = run_sandboxed(
+            _request(
+                template,
+                limits,
+                action="layout",
+                html=html,
+                page_size=output.page_size,
+                margin_mm=output.margin_mm,
+                title=title,
+                images=images,
+            ),
+            limits,
+        )
+        content, pages = laid_out.content or b"", laid_out.pages
     return GeneratedDocument(
         content=content,
         filename=filename,
         format=output.format,
         content_type=CONTENT_TYPES[output.format],
-        pages=response.pages,
+        pages=pages,
         sha256=hashlib.sha256(content).hexdigest(),
-        variables=response.variables,
-        missing=[_missing(m) for m in response.missing],
+        variables=rendered.variables,
+        missing=[_missing(m) for m in rendered.missing],
     )
+
+
+def _load_images(
+    wanted: list[str], limits: RenderLimits, load_image: Callable[[str], bytes] | None
+) -> dict[str, bytes]:
+    if len(wanted) > limits.max_images:
+        raise InputValidationError(
+            f"the document shows {len(wanted)} image documents; the limit is {limits.max_images}"
+        )
+    images: dict[str, bytes] = {}
+    for document_id in wanted:
+        if load_image is None:
+            raise InputValidationError(f"image document:{document_id} cannot be resolved here")
+        content = load_image(document_id)
+        if len(content) > limits.max_image_bytes:
+            raise InputValidationError(
+                f"image document {document_id} is {len(content):,} bytes;"
+                f" the limit is {limits.max_image_bytes:,}"
+            )
+        images[document_id] = content
+    return images
 
 
 def _missing(entry: MissingEntry) -> MissingVariable:

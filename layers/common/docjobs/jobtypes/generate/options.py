@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.generate.sandbox import TemplateCheckError, check_template_syntax
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "check_data_size",
     "check_output_format",
     "template_document_id",
+    "template_kind",
 ]
 
 TemplateKind = Literal["html", "markdown", "docx"]
@@ -57,6 +58,28 @@ _UNSUPPORTED_OUTPUT: dict[tuple[TemplateKind, OutputFormat], str] = {
     ("docx", "html"): "a .docx template produces DOCX only; use an HTML template for html output",
     ("docx", "md"): "a .docx template produces DOCX only; use a Markdown template for md output",
 }
+
+
+#: Template documents by extension.
+TEMPLATE_KINDS: dict[str, TemplateKind] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".docx": "docx",
+}
+
+
+def template_kind(filename: str, *, path: str = "options.template.document_id") -> TemplateKind:
+    """The kind of template a document is, by its extension; a VALIDATION_ERROR naming ``path``."""
+    dot = filename.rfind(".")
+    kind = TEMPLATE_KINDS.get(filename[dot:].lower()) if dot >= 0 else None
+    if kind is None:
+        raise InputValidationError(
+            f"{path}: {filename!r} is not a template: use a .html, .md or .docx document",
+            details={"errors": [{"loc": path.split("."), "msg": "not a .html, .md or .docx document"}]},
+        )
+    return kind
 
 
 def check_output_format(kind: TemplateKind, output_format: OutputFormat) -> None:

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from docjobs.errors import DocjobsError, InputValidationError
+from docjobs.core.errors import DocjobsError, InputValidationError
 
-__all__ = ["DEFAULT_CSS", "PAGE_SIZES", "LaidOutPdf", "html_to_pdf", "with_default_style"]
+__all__ = ["DEFAULT_CSS", "PAGE_SIZES", "LaidOutPdf", "html_to_pdf", "image_references", "with_default_style"]
 
 #: Page sizes by option value, in PDF points (1/72 inch).
 PAGE_SIZES: dict[str, tuple[float, float]] = {"A4": (595.0, 842.0), "letter": (612.0, 792.0)}
@@ -55,6 +55,11 @@ hr { border: 0; border-top: 0.5pt solid #9a9a9a; }
 _IMG_DOCUMENT_SRC = re.compile(
     r"""(<img\b[^>]*?\bsrc\s*=\s*["']?)document:([A-Za-z0-9][A-Za-z0-9_-]{0,127})""", re.I
 )
+
+
+def image_references(html: str) -> list[str]:
+    """The document ids of ``<img src="document:ID">`` in ``html``, in order, without repeats."""
+    return list(dict.fromkeys(match.group(2) for match in _IMG_DOCUMENT_SRC.finditer(html)))
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,7 @@ def html_to_pdf(
         document_id = match.group(2)
         if document_id not in names:
             raise InputValidationError(
-                f"the output refers to image document:{document_id}, which was not supplied with the"
-                " job (only references written in the template or the data are resolved)",
+                f"the output refers to image document:{document_id}, which was not supplied",
                 details={"document_id": document_id},
             )
         return f"{match.group(1)}{names[document_id]}"

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from docjobs.errors import DocjobsError, InputValidationError
+from docjobs.core.errors import DocjobsError, InputValidationError
 
 __all__ = ["MissingEntry", "RenderLimits", "RenderRequest", "RenderResponse", "run_sandboxed"]
 
@@ -35,10 +35,12 @@ class RenderRequest(BaseModel):
 
     model_config = _BYTES_AS_BASE64
 
-    action: Literal["render", "inspect"]
+    action: Literal["render", "layout", "inspect"]
     template_kind: Literal["html", "markdown", "docx"]
     template_text: str | None = None
     template_docx: bytes | None = None
+    #: The HTML to lay out (``layout``).
+    html: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     strict: bool = True
     output_format: Literal["pdf", "docx", "html", "md"] = "pdf"

@@ -20,7 +20,7 @@ from typing import Any, Literal, NoReturn
 from jinja2 import Template, TemplateError
 from jinja2.exceptions import SecurityError
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.generate.sandbox import (
     MissingCollector,
     MissingVariable,

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 
 __all__ = ["RenderWork", "main", "produce"]
 
@@ -39,6 +39,7 @@ class RenderWork:
     memory_bytes: int
     template_text: str | None = None
     template_docx: bytes | None = None
+    html: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     strict: bool = True
     output_format: str = "pdf"
@@ -71,10 +72,15 @@ def _check_size(size: int, limit: int) -> None:
 def produce(work: RenderWork) -> dict[str, Any]:
     """Do what ``work`` asks, in this process: the response fields (``content`` as bytes).
 
-    Raises InputValidationError for a bad template or data.
+    ``render``: the template filled with the data: DOCX bytes, or UTF-8 text: the Markdown (md
+    output), the HTML document (html output), or the HTML to lay out (pdf output). ``layout``:
+    that HTML laid out as PDF pages. ``inspect``: the template's variables. Raises
+    InputValidationError for a bad template or data.
     """
     from docjobs.jobtypes.generate import template_render
 
+    if work.action == "layout":
+        return lay_out(work)
     if work.action == "inspect":
         if work.template_kind == "docx":
             inspection = template_render.inspect_docx(work.template_docx or b"")
@@ -102,36 +108,38 @@ def produce(work: RenderWork) -> dict[str, Any]:
         strict=work.strict,
         max_output_chars=work.max_output_chars,
     )
-    pages: int | None = None
-    if work.output_format == "md":
-        content = rendered.text.encode()
-    else:
+    text = rendered.text
+    if kind == "markdown" and work.output_format != "md":
         from docjobs.jobtypes.generate.markdown_html import html_document, markdown_to_html
-        from docjobs.jobtypes.generate.pdf_layout import DEFAULT_CSS, html_to_pdf
+        from docjobs.jobtypes.generate.pdf_layout import DEFAULT_CSS
 
-        html = markdown_to_html(rendered.text) if kind == "markdown" else rendered.text
+        text = markdown_to_html(text)
         if work.output_format == "html":
-            if kind == "markdown":
-                html = html_document(html, title=work.title, style=DEFAULT_CSS)
-            content = html.encode()
-        else:
-            pdf = html_to_pdf(
-                html,
-                page_size=work.page_size,
-                margin_mm=work.margin_mm,
-                images=work.images,
-                title=work.title,
-                max_pages=work.max_pages,
-            )
-            content, pages = pdf.content, pdf.pages
+            text = html_document(text, title=work.title, style=DEFAULT_CSS)
+    content = text.encode()
     _check_size(len(content), work.max_output_bytes)
     return {
         "ok": True,
         "content": content,
-        "pages": pages,
         "variables": rendered.variables,
         "missing": _missing(rendered.missing),
     }
+
+
+def lay_out(work: RenderWork) -> dict[str, Any]:
+    """The ``layout`` action: ``work.html`` (a rendered template) to PDF pages."""
+    from docjobs.jobtypes.generate.pdf_layout import html_to_pdf
+
+    pdf = html_to_pdf(
+        work.html or "",
+        page_size=work.page_size,
+        margin_mm=work.margin_mm,
+        images=work.images,
+        title=work.title,
+        max_pages=work.max_pages,
+    )
+    _check_size(len(pdf.content), work.max_output_bytes)
+    return {"ok": True, "content": pdf.content, "pages": pdf.pages}
 
 
 def _limit_self(memory_bytes: int) -> None:
