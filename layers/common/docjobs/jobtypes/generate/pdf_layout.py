@@ -29,9 +29,10 @@ _MM = 72.0 / 25.4
 #: Pages in a row with nothing on them while the story still has content: a block that can
 #: never fit a page (a table row or image taller than the page), which MuPDF would place forever.
 _STUCK_BLANK_PAGES = 5
-#: A page whose placed content reaches further below its rectangle than this lost content (see
-#: _page_areas); its rectangle is shortened by _SHRINK_STEP points at a time, up to _MAX_SHRINK.
-_OVERFLOW_TOLERANCE = 0.5
+#: A page whose placed content reaches more than this fraction of its rectangle's height below
+#: it lost content (see _page_areas); its rectangle is shortened by _SHRINK_STEP points at a
+#: time, up to _MAX_SHRINK.
+_LOST_CONTENT_OVERFLOW = 0.5
 _SHRINK_STEP = 2.0
 _MAX_SHRINK = 36.0
 
@@ -43,14 +44,24 @@ h2 { font-size: 15pt; margin: 14pt 0 6pt 0; }
 h3 { font-size: 12.5pt; margin: 12pt 0 4pt 0; }
 h4, h5, h6 { font-size: 11pt; margin: 10pt 0 4pt 0; }
 p { margin: 0 0 6pt 0; }
-table { border-collapse: collapse; width: 100%; margin: 6pt 0 10pt 0; }
-th, td { border: 0.5pt solid #9a9a9a; padding: 3pt 5pt; vertical-align: top; text-align: left; }
+table { width: 100%; margin: 6pt 0 10pt 0;
+  border-top: 0.5pt solid #9a9a9a; border-left: 0.5pt solid #9a9a9a; }
+th, td { border-right: 0.5pt solid #9a9a9a; border-bottom: 0.5pt solid #9a9a9a; padding: 3pt 5pt;
+  vertical-align: top; text-align: left; }
 th { background-color: #ececec; font-weight: bold; }
 pre { font-family: monospace; font-size: 9pt; background-color: #f4f4f4; padding: 6pt; }
 code { font-family: monospace; font-size: 9.5pt; }
 blockquote { margin: 6pt 0 6pt 12pt; padding-left: 8pt; border-left: 2pt solid #c8c8c8; color: #444; }
 hr { border: 0; border-top: 0.5pt solid #9a9a9a; }
 """
+
+#: Applied over every template's own styles (MuPDF gives user CSS precedence). MuPDF 1.26's Story
+#: loses table rows at page breaks when rows are spaced apart (``border-spacing`` > 0, or the
+#: collapsing-border model): a page's worth of rows is laid out below the page and drawn nowhere
+#: (about half of long tables, in tests/unit/jobtypes/test_generate_pdf_layout.py's documents).
+#: With separate borders and no spacing it does not happen; the house style draws single lines
+#: with right/bottom cell borders instead.
+FORCED_CSS = "table { border-collapse: separate !important; border-spacing: 0 !important; }"
 
 _IMG_DOCUMENT_SRC = re.compile(
     r"""(<img\b[^>]*?\bsrc\s*=\s*["']?)document:([A-Za-z0-9][A-Za-z0-9_-]{0,127})""", re.I
@@ -111,7 +122,7 @@ def html_to_pdf(
     margin = margin_mm * _MM
     where = pymupdf.Rect(margin, margin, width - margin, height - margin)
 
-    story = pymupdf.Story(with_default_style(html), archive=archive)
+    story = pymupdf.Story(with_default_style(html), user_css=FORCED_CSS, archive=archive)
     areas, more = _page_areas(pymupdf, story, where, max_pages)
     story.reset()
     buffer = io.BytesIO()
@@ -138,11 +149,12 @@ def html_to_pdf(
 def _page_areas(pymupdf: Any, story: Any, where: Any, max_pages: int) -> tuple[list[Any], bool]:
     """The rectangle to place on each page, and whether content remains after ``max_pages``.
 
-    MuPDF 1.26's Story sometimes lays a table row out past the bottom of the rectangle when the
-    space left on a page is just under a row's height; ``place`` then reports a filled area
-    taller than the rectangle, and the rows in the overflow are never drawn on any page. Such a
-    page is placed again with its rectangle a little shorter (from a reset story, so every page
-    before it lays out exactly as before) until nothing overflows.
+    A safety net under FORCED_CSS: when MuPDF 1.26's Story runs away at a table that crosses a
+    page, ``place`` reports a filled area about a whole page taller than the rectangle, and the
+    rows in it are drawn on no page. (A split table also reports a small overflow, its bottom
+    border and margin, which loses nothing.) Such a page is placed again with its rectangle a
+    little shorter, from a reset story so that every page before it lays out exactly as
+    before, until it no longer runs away.
     """
     shrink: dict[int, float] = {}
     while True:
@@ -153,7 +165,7 @@ def _page_areas(pymupdf: Any, story: Any, where: Any, max_pages: int) -> tuple[l
             page = len(areas)
             area = pymupdf.Rect(where.x0, where.y0, where.x1, where.y1 - shrink.get(page, 0.0))
             more, filled = story.place(area)
-            if filled[3] > area.y1 + _OVERFLOW_TOLERANCE:
+            if filled[3] - area.y1 > area.height * _LOST_CONTENT_OVERFLOW:
                 if shrink.get(page, 0.0) >= _MAX_SHRINK:
                     raise DocjobsError(f"PDF layout could not fit page {page + 1} without losing content")
                 shrink[page] = shrink.get(page, 0.0) + _SHRINK_STEP
