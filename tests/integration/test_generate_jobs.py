@@ -375,3 +375,39 @@ def test_cancel_during_generating_registers_nothing(
         Bucket=pipeline.bucket, Prefix=f"work/{pipeline.tenant}/{submitted.job_id}/outputs/"
     )
     assert staged.get("KeyCount", 0) == 0
+
+
+# ---------------------------------------------------------------------------- credits
+
+
+def test_a_generate_job_costs_one_credit_per_output_page(pipeline: Pipeline) -> None:
+    from docjobs.adapters import ledger
+    from docjobs.core.models import credit_period
+
+    ledger.set_credit_limit(pipeline.tenant, 100)
+    job = pipeline.wait(
+        _submit(pipeline, {"template": {"html": samples.INVOICE_HTML}, "data": samples.invoice_data(120)})
+    )
+    assert job["status"] == "completed", job
+    pages = job["result"]["pages"]
+    assert pages >= 3
+    assert job["credits"] == {"cost": pages, "period": credit_period(), "state": "committed"}
+    usage = pipeline.api("GET", "/api/usage")[1]
+    assert usage["by_type"] == {"generate": {"used": pages, "reserved": 0}}
+
+
+def test_a_document_over_the_credit_limit_fails_quota_exceeded_and_registers_nothing(
+    pipeline: Pipeline,
+) -> None:
+    from docjobs.adapters import ledger
+
+    ledger.set_credit_limit(pipeline.tenant, 2)
+    before = _documents_of(pipeline)
+    job = pipeline.wait(
+        _submit(pipeline, {"template": {"html": samples.INVOICE_HTML}, "data": samples.invoice_data(120)})
+    )
+    assert job["status"] == "failed", job
+    assert job["error_code"] == "QUOTA_EXCEEDED"
+    assert _documents_of(pipeline) == before
+    usage = pipeline.api("GET", "/api/usage")[1]
+    assert usage["credits_used"] == 0 and usage["credits_reserved"] == 0

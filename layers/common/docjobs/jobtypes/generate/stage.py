@@ -6,7 +6,8 @@ Reads the template (inline, or a document of the tenant: the job's ``document_id
 ``document:<id>`` images, renders in the sandboxed child process (engine.generate_document),
 and publishes ``{document_id, filename, url, format, pages, bytes, sha256, variables}``. A job
 cancelled meanwhile registers nothing: the output stays a staged work file and publish_result
-withdraws what it wrote.
+withdraws what it wrote. Credits (1 per output page) are reserved once the document is rendered,
+before it is stored; an ``inspect`` job writes no document and costs nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from typing import Any
 from docjobs.adapters import storage
 from docjobs.core.errors import InputValidationError
 from docjobs.core.models import JobRecord
+from docjobs.core.settings import get_settings
 from docjobs.domain import transitions
 from docjobs.jobtypes.generate.chaining import load_job_data
 from docjobs.jobtypes.generate.engine import TemplateSource, generate_document, inspect_template
 from docjobs.jobtypes.generate.options import GenerateOptions, template_document_id
 from docjobs.jobtypes.generate.rendering import RenderLimits
+from docjobs.jobtypes.registry import get_job_type
 from docjobs.pipeline.results import PublishedResult, publish_result, write_json_result
-from docjobs.pipeline.runner import StageInput, read_job, stage
+from docjobs.pipeline.runner import StageInput, stage
 
 
 class GenerateInput(StageInput):
@@ -91,7 +94,10 @@ def generate(task: GenerateInput, job: JobRecord) -> PublishedResult:
     document = generate_document(
         template, data, output=options.output, strict=options.strict, limits=limits, load_image=load_image
     )
-    read_job(task)  # cancelled while rendering: stop before writing anything
+    # The cost is known now (1 credit per output page; a DOCX, HTML or Markdown file counts as
+    # one page). Reserving also stops here, before anything is written, if the job was cancelled.
+    cost = get_job_type(job.type).cost(document.pages or 1, 0, get_settings().credit_rate_scale)
+    transitions.reserve_credits(job.tenant_id, job.id, cost)
     transitions.report_progress(job.tenant_id, job.id, "generating", 0.9)
     output = storage.stage_output(
         job.tenant_id,
