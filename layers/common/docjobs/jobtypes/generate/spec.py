@@ -50,6 +50,7 @@ SPEC = JobTypeSpec(
     options_model=GenerateOptions,
     stage_spans={"generating": (0, 99)},
     needs_document=False,
+    produces_documents=True,
     credits_per_page=1,  # per output page (a DOCX, HTML or Markdown document counts as one)
     check_request=check_request,
 )
