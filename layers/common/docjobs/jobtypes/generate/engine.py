@@ -142,10 +142,11 @@ def output_filename(requested: str | None, output_format: OutputFormat, template
 
 
 def _request(template: TemplateSource, limits: RenderLimits, **fields: Any) -> RenderRequest:
+    layout = fields.get("action") == "layout"  # lays out HTML: the template is not needed again
     return RenderRequest(
         template_kind=template.kind,
-        template_text=template.text,
-        template_docx=template.content,
+        template_text=None if layout else template.text,
+        template_docx=None if layout else template.content,
         max_output_chars=limits.max_output_chars,
         max_output_bytes=limits.max_output_bytes,
         max_pages=limits.max_pages,

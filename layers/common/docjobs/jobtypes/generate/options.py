@@ -11,6 +11,7 @@ Shape (see the contract, job-types.md "generate")::
 
 An inline template's syntax is checked here: a 400 names the line and Jinja's message. A
 template given as a document is checked when the job runs (it fails VALIDATION_ERROR the same way).
+Jinja2 is imported only when an inline template is checked.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from docjobs.core.errors import InputValidationError
-from docjobs.jobtypes.generate.sandbox import TemplateCheckError, check_template_syntax
 
 __all__ = [
     "MAX_DATA_BYTES",
@@ -103,6 +103,10 @@ def check_data_size(data: dict[str, Any], *, source: str = "options.data") -> No
 
 
 def _syntax_checked(source: str) -> str:
+    # Jinja2 is imported only here: every API function imports this module (the registry), and
+    # only a submission with an inline template needs the parser.
+    from docjobs.jobtypes.generate.sandbox import TemplateCheckError, check_template_syntax
+
     try:
         check_template_syntax(source)
     except TemplateCheckError as exc:
