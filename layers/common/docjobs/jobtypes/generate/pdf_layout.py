@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,20 +123,17 @@ def html_to_pdf(
     where = pymupdf.Rect(margin, margin, width - margin, height - margin)
 
     story = pymupdf.Story(with_default_style(html), user_css=FORCED_CSS, archive=archive)
-    areas, more = _page_areas(pymupdf, story, where, max_pages)
-    story.reset()
-    buffer = io.BytesIO()
-    writer = pymupdf.DocumentWriter(buffer)
-    for area in areas:
-        device = writer.begin_page(mediabox)
-        story.place(area)
-        story.draw(device)
-        writer.end_page()
-    writer.close()
+    pdf, more, runaway = _write(pymupdf, story, mediabox, lambda page: where, max_pages)
+    if runaway:
+        areas, _ = _page_areas(pymupdf, story, where, max_pages)
+        story.reset()
+        pdf, more, _ = _write(
+            pymupdf, story, mediabox, lambda page: areas[page] if page < len(areas) else where, max_pages
+        )
     if more:
-        _raise_too_many_pages(pymupdf, buffer.getvalue(), max_pages)
+        _raise_too_many_pages(pymupdf, pdf, max_pages)
 
-    document = pymupdf.open("pdf", buffer.getvalue())
+    document = pymupdf.open("pdf", pdf)
     try:
         document.set_metadata({"title": title or "", "creator": "docjobs generate", "producer": "PyMuPDF"})
         document.subset_fonts()
@@ -146,10 +143,30 @@ def html_to_pdf(
         document.close()
 
 
+def _write(
+    pymupdf: Any, story: Any, mediabox: Any, area_for: Callable[[int], Any], max_pages: int
+) -> tuple[bytes, bool, bool]:
+    """Place and draw pages until the story ends or ``max_pages``: (PDF, content left, ran away)."""
+    buffer = io.BytesIO()
+    writer = pymupdf.DocumentWriter(buffer)
+    more, page, runaway = 1, 0, False
+    while more and page < max_pages:
+        area = area_for(page)
+        device = writer.begin_page(mediabox)
+        more, filled = story.place(area)
+        story.draw(device)
+        writer.end_page()
+        runaway = runaway or filled[3] - area.y1 > area.height * _LOST_CONTENT_OVERFLOW
+        page += 1
+    writer.close()
+    return buffer.getvalue(), bool(more), runaway
+
+
 def _page_areas(pymupdf: Any, story: Any, where: Any, max_pages: int) -> tuple[list[Any], bool]:
     """The rectangle to place on each page, and whether content remains after ``max_pages``.
 
-    A safety net under FORCED_CSS: when MuPDF 1.26's Story runs away at a table that crosses a
+    Used only when the first pass ran away (see _write). A safety net under FORCED_CSS, which
+    recovers most runaways but not all: when MuPDF 1.26's Story runs away at a table that crosses a
     page, ``place`` reports a filled area about a whole page taller than the rectangle, and the
     rows in it are drawn on no page. (A split table also reports a small overflow, its bottom
     border and margin, which loses nothing.) Such a page is placed again with its rectangle a
