@@ -125,6 +125,8 @@ def submit_job(
     parsed_options = spec.validate_options(request.options)
     if spec.check_submission is not None:
         spec.check_submission(tenant_id, parsed_options)
+    if spec.check_request is not None:
+        spec.check_request(tenant_id, parsed_options, request)
     ensure_credits_remain(tenant_id)
     options = parsed_options.model_dump(mode="json")
     if request.document_id is not None and document_key is None:

@@ -1,1 +1,1 @@
-"""Job types: each a subpackage with its options model and engine logic."""
+"""Job types: one subpackage per type (its spec, options model, stages and engine logic)."""

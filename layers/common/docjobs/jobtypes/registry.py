@@ -57,6 +57,9 @@ class JobTypeSpec:
     #: ``"module:function"`` called with the job once it has ended failed or cancelled (a
     #: workflow cancels its running children); imported only when a job of the type ends.
     after_end: str | None = None
+    #: Checks that also need the request's ``document_id``/``input`` (tenant id, options, the
+    #: ``SubmitJobRequest``): how a type that needs no document uses one (generate: the template).
+    check_request: Callable[[str, BaseModel, Any], None] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def state_machine_arn(self) -> str:
