@@ -1,0 +1,1 @@
+"""Job types beyond ``parse``: one subpackage per type (options model and engine logic)."""

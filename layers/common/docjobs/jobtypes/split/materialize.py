@@ -1,0 +1,130 @@
+"""Write each part of a :class:`SplitPlan` as its own PDF, one part at a time.
+
+``insert_pdf`` copies the part's pages with their annotations and the links that stay inside
+the part (MuPDF drops internal links to pages outside the copied range); the outline entries
+that point into the part are carried over, renumbered, with their hierarchy kept. Each part is
+written to a temporary file, handed to the caller, and deleted before the next one is made, so
+memory and disk hold one part at a time whatever the number of parts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docjobs.jobtypes.split.plan import Segment, SplitPlan, part_filename
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pymupdf
+
+__all__ = ["WrittenPart", "iter_parts", "part_outline"]
+
+#: Document information carried from the source to every part (the title becomes the part's name).
+_KEPT_METADATA = ("author", "subject", "keywords", "creator", "producer", "creationDate")
+OutlineEntry = tuple[int, str, int, dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class WrittenPart:
+    """A part written to ``path`` (deleted when the iteration moves on)."""
+
+    number: int
+    segment: Segment
+    filename: str
+    path: Path
+    size_bytes: int
+    pages: int
+
+
+def _read_outline(doc: pymupdf.Document) -> list[OutlineEntry]:
+    try:
+        toc: list[list[Any]] = doc.get_toc(simple=False)
+    except Exception:  # noqa: BLE001 - an outline that cannot be read is no outline
+        return []
+    entries: list[OutlineEntry] = []
+    for item in toc:
+        level, title, page = int(item[0]), str(item[1]), int(item[2])
+        dest = item[3] if len(item) > 3 and isinstance(item[3], dict) else None
+        entries.append((level, title, page, dest))
+    return entries
+
+
+def _destination(dest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The parts of a source destination that stay true in the part (where on the page)."""
+    import pymupdf
+
+    if not dest or dest.get("kind") != pymupdf.LINK_GOTO:
+        return None
+    kept: dict[str, Any] = {"kind": pymupdf.LINK_GOTO}
+    if dest.get("to") is not None:
+        kept["to"] = dest["to"]
+    if dest.get("zoom"):
+        kept["zoom"] = dest["zoom"]
+    return kept
+
+
+def part_outline(outline: list[OutlineEntry], first: int, last: int) -> list[list[Any]]:
+    """The outline entries pointing into pages ``first``..``last``, renumbered from 1.
+
+    Levels are shifted so the shallowest kept entry is level 1, and an entry is never more
+    than one level deeper than the one before it (PyMuPDF's ``set_toc`` rule): an entry whose
+    parent lies outside the part moves up under the nearest kept ancestor.
+    """
+    kept = [entry for entry in outline if first <= entry[2] <= last]
+    if not kept:
+        return []
+    base = min(entry[0] for entry in kept)
+    toc: list[list[Any]] = []
+    previous = 0
+    for level, title, page, dest in kept:
+        new_level = min(level - base + 1, previous + 1)
+        item: list[Any] = [new_level, title, page - first + 1]
+        destination = _destination(dest)
+        if destination is not None:
+            item.append(destination)
+        toc.append(item)
+        previous = new_level
+    return toc
+
+
+def iter_parts(
+    doc: pymupdf.Document, plan: SplitPlan, *, stem: str, directory: str | os.PathLike[str]
+) -> Iterator[WrittenPart]:
+    """Write the plan's parts one at a time into ``directory`` and yield each; a part's file
+    is deleted when the caller asks for the next one (or stops iterating)."""
+    import pymupdf
+
+    outline = _read_outline(doc)
+    for number, segment in enumerate(plan.segments, start=1):
+        filename = part_filename(stem, number, segment.name)
+        path = Path(directory) / filename
+        part = pymupdf.open()
+        try:
+            part.insert_pdf(
+                doc, from_page=segment.first - 1, to_page=segment.last - 1, links=True, annots=True
+            )
+            toc = part_outline(outline, segment.first, segment.last)
+            if toc:
+                part.set_toc(toc)
+            source_meta = doc.metadata or {}
+            metadata = {key: source_meta[key] for key in _KEPT_METADATA if source_meta.get(key)}
+            part.set_metadata({**metadata, "title": segment.name})
+            part.save(path, garbage=1, deflate=True)
+            pages = part.page_count
+        finally:
+            part.close()
+        pymupdf.TOOLS.store_shrink(100)
+        try:
+            yield WrittenPart(
+                number=number,
+                segment=segment,
+                filename=filename,
+                path=path,
+                size_bytes=path.stat().st_size,
+                pages=pages,
+            )
+        finally:
+            path.unlink(missing_ok=True)
