@@ -178,11 +178,14 @@ def outline_pdf() -> bytes:
     sections at 2, 3, 5 and 7 (level 2). Page 2 links to page 3 (inside chapter 1) and to
     page 7 (outside it); page 3 links to an external URL."""
     doc = pymupdf.open()
-    titles = {page: title for _, title, page in OUTLINE}
     for number in range(1, OUTLINE_PAGES + 1):
         page = doc.new_page()
-        heading = titles.get(number, "Cover" if number == 1 else f"Continued on page {number}")
-        y = _text(page, 80, heading, TITLE if heading.startswith("Chapter") else SECTION, bold=True)
+        headings = [(level, title) for level, title, at in OUTLINE if at == number]
+        if not headings:
+            headings = [(2, "Cover" if number == 1 else f"Continued on page {number}")]
+        y = 80.0
+        for level, title in headings:
+            y = _text(page, y, title, TITLE if level == 1 else SECTION, bold=True)
         _box(page, y, f"Body text of book page {number}. " * 8)
     first = doc[1]
     first.insert_link({"kind": pymupdf.LINK_GOTO, "from": pymupdf.Rect(72, 300, 200, 320), "page": 2})

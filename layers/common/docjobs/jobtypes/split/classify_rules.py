@@ -184,7 +184,8 @@ def _cut(
     """(evidence, strength) when this page starts a new document, else (None, 1.0)."""
     n = cues.page
     if previous is None:
-        return f"page {n}: start of the document", 1.0
+        hints = cues.hints()
+        return f"page {n}: start of the document" + (f" ({'; '.join(hints)})" if hints else ""), 1.0
     if cues.continues_by_footer:
         return None, 1.0
     if cues.starts_by_footer:

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 
 __all__ = [
     "STRATEGIES",

@@ -12,11 +12,11 @@ or at the end they are left out, in ``unassigned_pages``.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from docjobs.errors import InputValidationError
+from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.split.options import UNCATEGORIZED
 from docjobs.jobtypes.split.plan import Segment
 
@@ -51,8 +51,8 @@ class _Open:
     last: int
     reason: str
     strength: float
-    votes: Counter[str] = field(default_factory=Counter)
-    hits: Counter[tuple[str, str]] = field(default_factory=Counter)
+    votes: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    hits: defaultdict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     pages: int = 0
 
 
@@ -79,7 +79,7 @@ class SegmentBuilder:
         """The category the open segment leans to so far (None: nothing matched yet)."""
         if self._open is None or not self._open.votes:
             return None
-        name, weight = self._open.votes.most_common(1)[0]
+        name, weight = _ranked(self._open.votes)[0]
         return name if weight > 0 else None
 
     def add_blank(self, page: int) -> None:
@@ -117,7 +117,7 @@ class SegmentBuilder:
         if current is None:
             return
         self._open = None
-        ranked = [(name, weight) for name, weight in current.votes.most_common() if weight > 0]
+        ranked = [(name, weight) for name, weight in _ranked(current.votes) if weight > 0]
         if not ranked:
             name, class_confidence = UNCATEGORIZED, _UNCATEGORIZED_CONFIDENCE
             evidence = [current.reason, "no category's name, description or keywords matched"]
@@ -130,17 +130,22 @@ class SegmentBuilder:
                 total_weight = self._first_weight + (current.pages - 1)
                 class_confidence = min(1.0, top / total_weight)
             terms = [
-                (text, weight) for (category, text), weight in current.hits.most_common() if category == name
+                (text, weight) for (category, text), weight in _ranked(current.hits) if category == name
             ][:_EVIDENCE_TERMS]
             evidence = [current.reason]
             if terms:
-                evidence.append(", ".join(text for text, _ in terms))
+                evidence.append("keywords: " + ", ".join(text for text, _ in terms))
         confidence = round(math.sqrt(max(class_confidence, 0.0) * current.strength), 2)
         self.segments.append(
             Segment(
                 name=name, first=current.first, last=current.last, confidence=confidence, evidence=evidence
             )
         )
+
+
+def _ranked[K](tally: dict[K, float]) -> list[tuple[K, float]]:
+    """Heaviest first; ties keep the order they were first seen in."""
+    return sorted(tally.items(), key=lambda item: -item[1])
 
 
 def compress_pages(pages: list[int]) -> str:
