@@ -172,3 +172,19 @@ def test_part_filenames_are_safe() -> None:
         == "Q3-report-final_part2_Uber-..-etc-1.1.pdf"
     )
     assert part_filename("packet", 1, "???") == "packet_part1_part.pdf"
+
+
+def test_a_document_that_is_not_a_pdf_is_converted_before_parts_are_written(tmp_path: Path) -> None:
+    from docjobs.jobtypes.split.materialize import as_pdf, iter_parts
+
+    text = "\n".join(f"Line {n} of a long plain text file." for n in range(1, 400)).encode()
+    with pymupdf.open(stream=text, filetype="txt") as doc:
+        assert not doc.is_pdf and doc.page_count > 2
+        plan = plan_by_rules(doc, validate_split_options({"every_n_pages": 2}))
+        pdf = as_pdf(doc)
+        try:
+            parts = [(p.filename, p.pages) for p in iter_parts(pdf, plan, stem="notes", directory=tmp_path)]
+        finally:
+            pdf.close()
+    assert parts[0] == ("notes_part1_pages-1-2.pdf", 2)
+    assert sum(pages for _, pages in parts) == plan.pages

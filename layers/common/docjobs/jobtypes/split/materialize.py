@@ -20,7 +20,7 @@ from docjobs.jobtypes.split.plan import Segment, SplitPlan, part_filename
 if TYPE_CHECKING:  # pragma: no cover
     import pymupdf
 
-__all__ = ["WrittenPart", "iter_parts", "part_outline"]
+__all__ = ["WrittenPart", "as_pdf", "iter_parts", "part_outline"]
 
 #: Document information carried from the source to every part (the title becomes the part's name).
 _KEPT_METADATA = ("author", "subject", "keywords", "creator", "producer", "creationDate")
@@ -90,11 +90,26 @@ def part_outline(outline: list[OutlineEntry], first: int, last: int) -> list[lis
     return toc
 
 
+def as_pdf(doc: pymupdf.Document) -> pymupdf.Document:
+    """``doc`` itself when it is a PDF; otherwise (XPS, EPUB, text...) a PDF conversion of it
+    with its outline copied over (``insert_pdf`` needs a PDF source). The caller closes it."""
+    import pymupdf
+
+    if doc.is_pdf:
+        return doc
+    converted = pymupdf.open(stream=doc.convert_to_pdf(), filetype="pdf")
+    toc = [entry for entry in _read_outline(doc) if 1 <= entry[2] <= converted.page_count]
+    if toc:
+        converted.set_toc(part_outline(toc, 1, converted.page_count))
+    return converted
+
+
 def iter_parts(
     doc: pymupdf.Document, plan: SplitPlan, *, stem: str, directory: str | os.PathLike[str]
 ) -> Iterator[WrittenPart]:
     """Write the plan's parts one at a time into ``directory`` and yield each; a part's file
-    is deleted when the caller asks for the next one (or stops iterating)."""
+    is deleted when the caller asks for the next one (or stops iterating). ``doc`` must be a
+    PDF (see :func:`as_pdf`)."""
     import pymupdf
 
     outline = _read_outline(doc)
