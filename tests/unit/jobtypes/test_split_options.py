@@ -82,6 +82,7 @@ def test_exactly_one_strategy(options: dict[str, object], got: str) -> None:
         ({"categories": [{"name": "Uncategorized"}]}, "options.categories[0].name"),
         ({"every_n_pages": 5, "engine": "openai"}, "options.engine"),
         ({"every_n_pages": 5, "engine": "gpt"}, "options.engine"),
+        ({"every_n_pages": 5, "model": "llama3"}, "options.model"),
         ({"every_n_pages": 5, "pages": [1]}, "options.pages"),
     ],
 )

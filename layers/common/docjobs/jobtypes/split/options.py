@@ -154,6 +154,12 @@ class SplitOptions(BaseModel):
     engine: Literal["auto", "bedrock", "openai", "rules"] = Field(
         default="auto", description="who classifies pages for `categories`; auto = first configured"
     )
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the model for `categories` with a model engine (one the deployment allows)",
+    )
     materialize: bool = Field(default=True, description="write each part as a PDF output document")
     allow_uncategorized: bool = Field(
         default=True, description="with false, pages that match no category fail the job"
@@ -195,6 +201,10 @@ class SplitOptions(BaseModel):
         if len(chosen) != 1:
             got = "none" if not chosen else " and ".join(chosen)
             raise ValueError(f"exactly one strategy is needed ({', '.join(STRATEGIES)}); got {got}")
+        if self.model is not None and self.strategy != "categories":
+            raise _PathError(
+                ("model",), f"a model applies only to the categories strategy (this job uses {self.strategy})"
+            )
         if self.engine != "auto" and self.strategy != "categories":
             raise _PathError(
                 ("engine",),
