@@ -9,8 +9,10 @@
    parsing stage writes), streamed line by line as the extracting stage reads it.
 
 Documents: generated (``tests.sample_documents.large_pdf``) and real (the largest PDF under
-/usr/share/doc with at least 1,000 pages, cut to its first 1,000 and first 10 pages; install
-a Debian ``-doc`` package such as texlive-latex-base-doc if there is none).
+/usr/share/doc with at least 1,000 pages, cut to its first 1,000 and first 10 pages, and also
+split whole as published into about 100 parts; install a Debian ``-doc`` package such as
+texlive-latex-base-doc if there is none). Link-heavy pages (an index) are the slow part: PyMuPDF
+copies links page by page in Python.
 
 Prints figures only; asserts nothing. Run from the project root:
 ``.venv/bin/python -m bench.split_parts``.
@@ -208,6 +210,21 @@ def main() -> None:
             small = _run_child("split", str(paths[10]), "1")
             large = _run_child("split", str(paths[1000]), "10")
             _report(label, small, large)
+
+        if source is not None:
+            import math
+
+            import pymupdf
+
+            with pymupdf.open(source) as doc:
+                total, links = doc.page_count, sum(len(page.get_links()) for page in doc)
+            every = math.ceil(total / 100)
+            whole = _run_child("split", str(source), str(every))
+            print(
+                f" {source.name} as published ({total:,} pages, {links:,} links): every_n_pages {every} -> "
+                f"{int(whole['parts'])} parts in {whole['seconds']:.2f} s, process peak RSS "
+                f"{whole['rss_kb'] / 1024:.1f} MiB"
+            )
 
         print("categories, rules engine, streaming the parsing stage's pages.jsonl:")
         for label, paths in documents.items():

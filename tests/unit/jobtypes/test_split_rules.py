@@ -160,7 +160,7 @@ def test_what_counts_as_blank() -> None:
 
 
 def test_part_outline_lifts_entries_whose_parent_is_outside() -> None:
-    outline = [(1, "Chapter", 1, None), (2, "Section", 3, None), (3, "Sub", 4, None), (1, "Next", 6, None)]
+    outline = [(1, "Chapter", 1), (2, "Section", 3), (3, "Sub", 4), (1, "Next", 6)]
     assert part_outline(outline, 3, 5) == [[1, "Section", 1], [2, "Sub", 2]]
     assert part_outline(outline, 4, 5) == [[1, "Sub", 1]]
     assert part_outline(outline, 2, 2) == []

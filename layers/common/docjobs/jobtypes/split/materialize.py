@@ -24,7 +24,7 @@ __all__ = ["WrittenPart", "as_pdf", "iter_parts", "part_outline"]
 
 #: Document information carried from the source to every part (the title becomes the part's name).
 _KEPT_METADATA = ("author", "subject", "keywords", "creator", "producer", "creationDate")
-OutlineEntry = tuple[int, str, int, dict[str, Any] | None]
+OutlineEntry = tuple[int, str, int]
 
 
 @dataclass(frozen=True)
@@ -40,30 +40,14 @@ class WrittenPart:
 
 
 def _read_outline(doc: pymupdf.Document) -> list[OutlineEntry]:
+    """(level, title, page) of every outline entry. Only pages, not positions on them: the
+    full destinations make PyMuPDF resolve every named destination of the document (measured:
+    7 s for a 1,200-page manual), for a scroll position inside the page."""
     try:
-        toc: list[list[Any]] = doc.get_toc(simple=False)
+        toc: list[list[Any]] = doc.get_toc(simple=True)
     except Exception:  # noqa: BLE001 - an outline that cannot be read is no outline
         return []
-    entries: list[OutlineEntry] = []
-    for item in toc:
-        level, title, page = int(item[0]), str(item[1]), int(item[2])
-        dest = item[3] if len(item) > 3 and isinstance(item[3], dict) else None
-        entries.append((level, title, page, dest))
-    return entries
-
-
-def _destination(dest: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The parts of a source destination that stay true in the part (where on the page)."""
-    import pymupdf
-
-    if not dest or dest.get("kind") != pymupdf.LINK_GOTO:
-        return None
-    kept: dict[str, Any] = {"kind": pymupdf.LINK_GOTO}
-    if dest.get("to") is not None:
-        kept["to"] = dest["to"]
-    if dest.get("zoom"):
-        kept["zoom"] = dest["zoom"]
-    return kept
+    return [(int(item[0]), str(item[1]), int(item[2])) for item in toc]
 
 
 def part_outline(outline: list[OutlineEntry], first: int, last: int) -> list[list[Any]]:
@@ -79,13 +63,9 @@ def part_outline(outline: list[OutlineEntry], first: int, last: int) -> list[lis
     base = min(entry[0] for entry in kept)
     toc: list[list[Any]] = []
     previous = 0
-    for level, title, page, dest in kept:
+    for level, title, page in kept:
         new_level = min(level - base + 1, previous + 1)
-        item: list[Any] = [new_level, title, page - first + 1]
-        destination = _destination(dest)
-        if destination is not None:
-            item.append(destination)
-        toc.append(item)
+        toc.append([new_level, title, page - first + 1])
         previous = new_level
     return toc
 
