@@ -51,10 +51,10 @@ def _split_child(path: str, every: int) -> dict[str, object]:
     import pymupdf
 
     from docjobs.jobtypes.split.materialize import iter_parts
-    from docjobs.jobtypes.split.options import validate_split_options
+    from docjobs.jobtypes.split.options import SplitOptions
     from docjobs.jobtypes.split.rules import plan_by_rules
 
-    options = validate_split_options({"every_n_pages": every})
+    options = SplitOptions.model_validate({"every_n_pages": every})
     baseline = _vm_kb("VmRSS")
     tracemalloc.start()
     started = time.perf_counter()
@@ -81,9 +81,9 @@ def _split_child(path: str, every: int) -> dict[str, object]:
 def _categories_child(path: str, pages: int) -> dict[str, object]:
     from docjobs.jobtypes.split.categories import plan_by_categories
     from docjobs.jobtypes.split.cues import PageText
-    from docjobs.jobtypes.split.options import validate_split_options
+    from docjobs.jobtypes.split.options import SplitOptions
 
-    options = validate_split_options({"categories": CATEGORIES})
+    options = SplitOptions.model_validate({"categories": CATEGORIES})
     baseline = _vm_kb("VmRSS")
     tracemalloc.start()
     started = time.perf_counter()

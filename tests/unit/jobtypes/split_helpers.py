@@ -10,7 +10,16 @@ import pymupdf
 from docjobs.engines.pdf_parsing import iter_pages, open_document
 from docjobs.jobtypes.split.cues import PageText
 from docjobs.jobtypes.split.materialize import iter_parts
+from docjobs.jobtypes.split.options import SplitOptions
 from docjobs.jobtypes.split.plan import SplitPlan
+from docjobs.jobtypes.split.spec import SPEC
+
+
+def split_options(options: dict[str, object]) -> SplitOptions:
+    """Options as submission validates them."""
+    parsed = SPEC.validate_options(options)
+    assert isinstance(parsed, SplitOptions)
+    return parsed
 
 
 def parsed_pages(data: bytes) -> list[PageText]:

@@ -17,14 +17,13 @@ from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.split.categories import plan_by_categories
 from docjobs.jobtypes.split.classify_model import ModelAnswerInvalidError, answer_problems
 from docjobs.jobtypes.split.cues import PageText, label_resets, page_cues
-from docjobs.jobtypes.split.options import validate_split_options
 from docjobs.jobtypes.split.plan import SplitPlan
 from tests import split_documents as docs
-from tests.unit.jobtypes.split_helpers import parsed_pages, stream_pages, written_parts
+from tests.unit.jobtypes.split_helpers import parsed_pages, split_options, stream_pages, written_parts
 
 
 def _options(**extra: object) -> Any:
-    return validate_split_options({"categories": docs.PACKET_CATEGORIES, **extra})
+    return split_options({"categories": docs.PACKET_CATEGORIES, **extra})
 
 
 def _spans(plan: SplitPlan) -> list[tuple[str, int, int]]:
@@ -88,7 +87,7 @@ def test_a_page_label_reset_starts_a_document() -> None:
     with pymupdf.open(stream=data, filetype="pdf") as doc:
         resets = label_resets(doc)
     assert resets == {4: "1"}
-    options = validate_split_options(
+    options = split_options(
         {"categories": [{"name": "memo", "keywords": ["memorandum"]}, {"name": "report"}]}
     )
     plan = plan_by_categories(stream_pages(data), 6, options, label_resets=resets)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from docjobs.core.errors import InputValidationError
-from docjobs.jobtypes.split.options import PageRange, parse_page_range, validate_split_options
+from docjobs.jobtypes.registry import option_path
+from docjobs.jobtypes.split.engines import check_engine
+from docjobs.jobtypes.split.options import PageRange, SplitOptions, parse_page_range
+from docjobs.jobtypes.split.spec import SPEC
+
+
+def validate_split_options(options: dict[str, object]) -> SplitOptions:
+    parsed = SPEC.validate_options(options)
+    assert isinstance(parsed, SplitOptions)
+    return parsed
 
 
 def _paths(options: dict[str, object]) -> dict[str, str]:
@@ -13,7 +22,8 @@ def _paths(options: dict[str, object]) -> dict[str, str]:
         validate_split_options(options)
     assert caught.value.error_code == "VALIDATION_ERROR"
     assert caught.value.details is not None
-    return {e["path"]: e["msg"] for e in caught.value.details["errors"]}  # type: ignore[index,union-attr]
+    errors = caught.value.details["errors"]
+    return {option_path(e["loc"]): e["msg"].removeprefix("Value error, ") for e in errors}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -47,7 +57,10 @@ def test_each_malformed_range_is_named_by_its_index() -> None:
 
 def test_overlapping_ranges_name_both() -> None:
     errors = _paths({"page_ranges": ["1-3", "4-5", "6-", "9"]})
-    assert errors == {"options.page_ranges[3]": "'9' overlaps '6-' (options.page_ranges[2])"}
+    assert errors == {
+        "options.page_ranges": "options.page_ranges[3] '9' overlaps options.page_ranges[2] '6-': "
+        "parts never share a page"
+    }
 
 
 @pytest.mark.parametrize(
@@ -78,11 +91,13 @@ def test_exactly_one_strategy(options: dict[str, object], got: str) -> None:
             {"categories": [{"name": "a"}, {"name": "b", "keywords": [""]}]},
             "options.categories[1].keywords[0]",
         ),
-        ({"categories": [{"name": "Invoice"}, {"name": "invoice"}]}, "options.categories[1].name"),
+        ({"categories": [{"name": "Invoice"}, {"name": "invoice"}]}, "options.categories"),
         ({"categories": [{"name": "Uncategorized"}]}, "options.categories[0].name"),
-        ({"every_n_pages": 5, "engine": "openai"}, "options.engine"),
+        ({"every_n_pages": 5, "engine": "openai"}, "options"),
         ({"every_n_pages": 5, "engine": "gpt"}, "options.engine"),
-        ({"every_n_pages": 5, "model": "llama3"}, "options.model"),
+        ({"every_n_pages": 5, "model": "llama3"}, "options"),
+        ({"every_n_pages": 5, "ocr": "force"}, "options"),
+        ({"categories": [{"name": "a"}], "ocr_language": "english"}, "options.ocr_language"),
         ({"every_n_pages": 5, "pages": [1]}, "options.pages"),
     ],
 )
@@ -96,3 +111,23 @@ def test_runtime_range_check_names_the_range() -> None:
         PageRange("8-", 8, None).resolve(7)
     with pytest.raises(ValueError, match="'5-9' ends after the last page"):
         PageRange("5-9", 5, 9).resolve(7)
+
+
+def test_text_options_follow_the_strategy() -> None:
+    rules = validate_split_options({"every_n_pages": 5})
+    assert (rules.ocr, rules.detect_tables) == ("off", False)  # the parsing stage OCRs nothing
+    categories = validate_split_options({"categories": [{"name": "a"}], "ocr_language": "deu"})
+    assert (categories.ocr, categories.ocr_language) == ("auto", "deu")
+    again = validate_split_options(rules.model_dump(mode="json"))  # stored options validate again
+    assert again == rules
+
+
+def test_model_engines_are_refused_naming_the_configured_ones() -> None:
+    with pytest.raises(
+        InputValidationError,
+        match="'bedrock' is not configured in this deployment; configured engines: rules",
+    ):
+        check_engine(validate_split_options({"categories": [{"name": "a"}], "engine": "bedrock"}))
+    with pytest.raises(InputValidationError, match="the rules engine takes no model"):
+        check_engine(validate_split_options({"categories": [{"name": "a"}], "model": "llama3"}))
+    assert check_engine(validate_split_options({"categories": [{"name": "a"}]})) == "rules"

@@ -9,17 +9,16 @@ import pytest
 
 from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.split.materialize import part_outline
-from docjobs.jobtypes.split.options import validate_split_options
 from docjobs.jobtypes.split.plan import SplitPlan, part_filename
 from docjobs.jobtypes.split.rules import is_blank_page, plan_by_rules
 from tests import split_documents as docs
 from tests.sample_documents import large_pdf
-from tests.unit.jobtypes.split_helpers import written_parts
+from tests.unit.jobtypes.split_helpers import split_options, written_parts
 
 
 def _plan(data: bytes, options: dict[str, object]) -> SplitPlan:
     with pymupdf.open(stream=data, filetype="pdf") as doc:
-        return plan_by_rules(doc, validate_split_options(options))
+        return plan_by_rules(doc, split_options(options))
 
 
 def _spans(plan: SplitPlan) -> list[tuple[int, int]]:
@@ -180,7 +179,7 @@ def test_a_document_that_is_not_a_pdf_is_converted_before_parts_are_written(tmp_
     text = "\n".join(f"Line {n} of a long plain text file." for n in range(1, 400)).encode()
     with pymupdf.open(stream=text, filetype="txt") as doc:
         assert not doc.is_pdf and doc.page_count > 2
-        plan = plan_by_rules(doc, validate_split_options({"every_n_pages": 2}))
+        plan = plan_by_rules(doc, split_options({"every_n_pages": 2}))
         pdf = as_pdf(doc)
         try:
             parts = [(p.filename, p.pages) for p in iter_parts(pdf, plan, stem="notes", directory=tmp_path)]

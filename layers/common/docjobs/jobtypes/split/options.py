@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,12 +19,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
-
-from docjobs.core.errors import InputValidationError
 
 __all__ = [
     "STRATEGIES",
@@ -33,9 +30,7 @@ __all__ = [
     "OutlineOption",
     "PageRange",
     "SplitOptions",
-    "option_path",
     "parse_page_range",
-    "validate_split_options",
 ]
 
 STRATEGIES = ("page_ranges", "every_n_pages", "by_outline", "by_separator", "categories")
@@ -160,6 +155,17 @@ class SplitOptions(BaseModel):
         max_length=200,
         description="the model for `categories` with a model engine (one the deployment allows)",
     )
+    ocr: Literal["auto", "off", "force"] | None = Field(
+        default=None,
+        description="for `categories`: auto (default) OCRs pages without a text layer; force: every page; "
+        "off: never. Rule strategies read no text and never OCR.",
+    )
+    ocr_language: str = Field(
+        default="eng", pattern=r"^[a-z]{3}(\+[a-z]{3})*$", description="Tesseract language codes for OCR"
+    )
+    detect_tables: bool = Field(
+        default=False, description="render tables as markdown in the text `categories` reads (slower)"
+    )
     materialize: bool = Field(default=True, description="write each part as a PDF output document")
     allow_uncategorized: bool = Field(
         default=True, description="with false, pages that match no category fail the job"
@@ -174,8 +180,9 @@ class SplitOptions(BaseModel):
         for i, current in enumerate(parsed):
             for j in range(i):
                 if current.overlaps(parsed[j]):
-                    raise _PathError(
-                        (i,), f"'{current.text}' overlaps '{parsed[j].text}' (options.page_ranges[{j}])"
+                    raise ValueError(
+                        f"options.page_ranges[{i}] '{current.text}' overlaps "
+                        f"options.page_ranges[{j}] '{parsed[j].text}': parts never share a page"
                     )
         return value
 
@@ -188,9 +195,9 @@ class SplitOptions(BaseModel):
         for i, category in enumerate(value):
             key = category.name.casefold()
             if key in seen:
-                raise _PathError(
-                    (i, "name"),
-                    f"the name '{category.name}' is already used by options.categories[{seen[key]}]",
+                raise ValueError(
+                    f"options.categories[{i}].name '{category.name}' is already the name of "
+                    f"options.categories[{seen[key]}]"
                 )
             seen[key] = i
         return value
@@ -201,16 +208,17 @@ class SplitOptions(BaseModel):
         if len(chosen) != 1:
             got = "none" if not chosen else " and ".join(chosen)
             raise ValueError(f"exactly one strategy is needed ({', '.join(STRATEGIES)}); got {got}")
-        if self.model is not None and self.strategy != "categories":
-            raise _PathError(
-                ("model",), f"a model applies only to the categories strategy (this job uses {self.strategy})"
-            )
-        if self.engine != "auto" and self.strategy != "categories":
-            raise _PathError(
-                ("engine",),
-                f"engine '{self.engine}' applies only to the categories strategy "
-                f"(this job uses {self.strategy})",
-            )
+        if self.strategy != "categories":
+            for name, unset in (("engine", "auto"), ("model", None), ("ocr", "off")):
+                if getattr(self, name) not in (unset, None):
+                    raise ValueError(
+                        f"options.{name} applies only to the categories strategy (this job uses "
+                        f"{self.strategy}, which reads no text)"
+                    )
+            # The shared parsing stage reads these (TextOptions): rule strategies need no OCR.
+            self.ocr = "off"
+        elif self.ocr is None:
+            self.ocr = "auto"
         return self
 
     @property
@@ -219,50 +227,3 @@ class SplitOptions(BaseModel):
 
     def parsed_ranges(self) -> list[PageRange]:
         return [parse_page_range(text) for text in self.page_ranges or []]
-
-
-class _PathError(ValueError):
-    """A check on a list or the whole model that blames one place inside it (an item, a field)."""
-
-    def __init__(self, path: tuple[int | str, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-def option_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
-    """A pydantic error location as the client wrote it: ``options.page_ranges[2]``."""
-    path = "options"
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part.startswith("function-") or part in {"list[...]", "nullable"}:
-            continue
-        else:
-            path += f".{part}"
-    return path
-
-
-def _error_loc(err: Any) -> tuple[int | str, ...]:
-    loc = tuple(err["loc"])
-    ctx = err.get("ctx") or {}
-    cause = ctx.get("error")
-    if isinstance(cause, _PathError):
-        loc = (*loc, *cause.path)
-    return loc
-
-
-def _message(err: Any) -> str:
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ")
-
-
-def validate_split_options(options: dict[str, Any]) -> SplitOptions:
-    """The validated options, or InputValidationError naming each option path that does not fit."""
-    try:
-        return SplitOptions.model_validate(options)
-    except ValidationError as exc:
-        problems = [(option_path(_error_loc(err)), _message(err)) for err in exc.errors()]
-        raise InputValidationError(
-            "options do not fit a split job: " + "; ".join(f"{path}: {msg}" for path, msg in problems),
-            details={"errors": [{"path": path, "msg": msg} for path, msg in problems]},
-        ) from exc
