@@ -216,3 +216,15 @@ def labelled_pdf() -> bytes:
     data: bytes = doc.tobytes(garbage=1)
     doc.close()
     return data
+
+
+def scanned_packet_pdf() -> bytes:
+    """2 pages: a scanned invoice (an image of the words "INVOICE 12345", no text layer) and
+    the text letter of ``packet_pdf()``."""
+    from tests.sample_documents import image_only_pdf
+
+    doc = pymupdf.open(stream=image_only_pdf("INVOICE 12345"), filetype="pdf")
+    _letter(doc)
+    data: bytes = doc.tobytes(garbage=1)
+    doc.close()
+    return data

@@ -44,7 +44,7 @@ def test_rules_engine_splits_the_packet_into_its_three_documents(tmp_path: Path)
     assert "'invoice' (heading)" in invoice.evidence[1]
     assert letter.evidence[0] == "page 3: page 2 ended its document ('Page 2 of 2')"
     assert "'dear'" in letter.evidence[1] and "'sincerely'" in letter.evidence[1]
-    assert contract.evidence[0] == "page 5: title heading 'SERVICE AGREEMENT' at the top"
+    assert contract.evidence[0] == "page 5: title heading 'SERVICE AGREEMENT' at the top after a blank page"
     assert all(0.7 <= s.confidence <= 1.0 for s in plan.segments)
     parts = written_parts(data, plan, tmp_path)
     assert [(p["filename"], p["pages"], p["first_text"]) for p in parts] == [
@@ -80,6 +80,14 @@ def test_pages_matching_no_category_are_uncategorized_or_fail_the_job() -> None:
     assert "no category" in plan.segments[0].evidence[-1]
     with pytest.raises(InputValidationError, match="pages 1 match no category"):
         plan_by_categories(iter(pages), 2, _options(allow_uncategorized=False))
+
+
+def test_a_stray_keyword_does_not_name_a_document() -> None:
+    # Only "invoice" is a category: the contract mentions an invoice once, in its body.
+    options = split_options({"categories": [{"name": "invoice", "keywords": ["invoice"]}]})
+    plan = plan_by_categories(stream_pages(docs.packet_pdf()), 7, options)
+    assert _spans(plan) == [("invoice", 1, 2), ("uncategorized", 3, 3), ("uncategorized", 5, 7)]
+    assert plan.segments[2].evidence[1] == "no category matched enough (best: invoice, 1.00 < 2.0)"
 
 
 def test_a_page_label_reset_starts_a_document() -> None:

@@ -7,9 +7,9 @@ case and plurals ("parties" matches "party"), phrases as consecutive words.
 
 A page starts a new document when (strongest first): its "Page 1 of N" footer says so; the
 page before ended with "Page N of N"; the PDF's page labels restart; its top is a title-like
-heading that names a category (or the page clearly belongs to another category); or its
-category clearly changes. A "Page 2 of N" footer always continues the document. Pages that
-match nothing continue the document they are in.
+heading that names a category, follows a blank page, or tops a page that clearly belongs to
+another category; or its category clearly changes. A "Page 2 of N" footer always continues the
+document. Pages that match nothing continue the document they are in.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ DESCRIPTION_HEADING_BONUS = 1.0
 CHANGE_MIN_SCORE = 2.0
 CHANGE_RATIO = 2.0
 _MAX_PHRASE_WORDS = 6
+#: A document needs this much (one keyword on its first page, which counts double, or two
+#: elsewhere) to be named after a category; less is a stray mention: uncategorized.
+MIN_SEGMENT_SCORE = 2.0
 
 # How sure a cut is, by what made it.
 FOOTER_START = 0.95
@@ -143,19 +146,23 @@ def segment_by_rules(
 ) -> tuple[list[Segment], list[int]]:
     """Segments and unassigned (blank boundary) pages, reading ``pages`` one at a time."""
     classifier = RulesClassifier(categories)
-    builder = SegmentBuilder(confidence="scores")
+    builder = SegmentBuilder(confidence="scores", min_category_weight=MIN_SEGMENT_SCORE)
     resets = label_resets or {}
     previous: PageCues | None = None
     segment_title: str | None = None
+    after_blank = False
     for page in pages:
         cues = page_cues(page, label_reset=resets.get(page.page))
         if progress is not None:
             progress(page.page)
         if cues.blank:
             builder.add_blank(page.page)
+            after_blank = True
             continue
         scores, hits = classifier.score(page.text, page.headings)
-        reason, strength = _cut(cues, previous, scores, builder.current_category(), segment_title, classifier)
+        current = builder.current_category()
+        reason, strength = _cut(cues, previous, scores, current, segment_title, classifier, after_blank)
+        after_blank = False
         starts = reason is not None or not builder.is_open
         if starts:
             segment_title = cues.title
@@ -180,6 +187,7 @@ def _cut(
     current: str | None,
     segment_title: str | None,
     classifier: RulesClassifier,
+    after_blank: bool,
 ) -> tuple[str | None, float]:
     """(evidence, strength) when this page starts a new document, else (None, 1.0)."""
     n = cues.page
@@ -203,8 +211,9 @@ def _cut(
     )
     if cues.title and cues.title != segment_title:
         title_names, _ = _best(classifier.score(cues.title, (cues.title,))[0])
-        if title_names is not None or changes:
-            return f"page {n}: title heading '{cues.title}' at the top", TITLE_START
+        if title_names is not None or changes or after_blank:
+            after = " after a blank page" if after_blank else ""
+            return f"page {n}: title heading '{cues.title}' at the top{after}", TITLE_START
     if changes:
         return f"page {n}: the page reads as {best}, not {current or 'the pages before'}", CATEGORY_CHANGE
     return None, 1.0

@@ -63,8 +63,15 @@ class SegmentBuilder:
     or ``votes`` (models: the mean confidence of the pages for the chosen category).
     """
 
-    def __init__(self, *, confidence: Literal["scores", "votes"], first_page_weight: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        confidence: Literal["scores", "votes"],
+        first_page_weight: float = 2.0,
+        min_category_weight: float = 0.0,
+    ) -> None:
         self._mode = confidence
+        self._min_weight = min_category_weight
         self._first_weight = first_page_weight
         self._open: _Open | None = None
         self._pending_blanks: list[int] = []
@@ -118,9 +125,16 @@ class SegmentBuilder:
             return
         self._open = None
         ranked = [(name, weight) for name, weight in _ranked(current.votes) if weight > 0]
+        why_not = "no category's name, description or keywords matched"
+        if ranked and ranked[0][1] < self._min_weight:
+            # a stray mention does not name a document
+            why_not = (
+                f"no category matched enough (best: {ranked[0][0]}, {ranked[0][1]:.2f} < {self._min_weight})"
+            )
+            ranked = []
         if not ranked:
             name, class_confidence = UNCATEGORIZED, _UNCATEGORIZED_CONFIDENCE
-            evidence = [current.reason, "no category's name, description or keywords matched"]
+            evidence = [current.reason, why_not]
         else:
             name, top = ranked[0]
             second = ranked[1][1] if len(ranked) > 1 else 0.0
