@@ -88,6 +88,7 @@ sizes: build
 bench: setup
 	$(BIN)/python -m bench.parse_overhead
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.split_parts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
