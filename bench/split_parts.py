@@ -224,7 +224,8 @@ def main() -> None:
             every = math.ceil(total / 100)
             whole = _run_child("split", str(source), str(every))
             print(
-                f" {source.name} as published ({total:,} pages, {links:,} annotations): every_n_pages {every} -> "
+                f" {source.name} as published ({total:,} pages, {links:,} annotations): "
+                f"every_n_pages {every} -> "
                 f"{int(whole['parts'])} parts in {whole['seconds']:.2f} s, process peak RSS "
                 f"{whole['rss_kb'] / 1024:.1f} MiB"
             )

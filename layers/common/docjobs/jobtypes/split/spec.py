@@ -36,4 +36,6 @@ SPEC = JobTypeSpec(
     },
     truncated_result=_truncated,
     check_submission=_check_submission,
+    produces_documents=True,
+    credits_per_page=1,
 )
