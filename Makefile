@@ -91,6 +91,7 @@ bench: setup
 	$(BIN)/python -m bench.parse_overhead
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.edit_redact
+	$(BIN)/python -m bench.split_parts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
