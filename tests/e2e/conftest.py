@@ -71,6 +71,10 @@ def local_api(tmp_path_factory):
         "MOTO_PORT": str(moto_port),
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        # No network: client-chosen URLs resolve only through these names, connect to 127/8 only.
+        "DOCJOBS_LOCAL_OFFLINE": "1",
+        "DOCJOBS_LOCAL_HOSTS": "example.com=93.184.216.34,hooks.example.com=93.184.216.34",
+        "DOCJOBS_LOCAL_READ_TIMEOUT": "2",
     }
     env.pop("AWS_ENDPOINT_URL", None)
     log = open(tmp / "server.log", "wb")
