@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEV_KEY = "dj_e2e-dev-key-0123456789abcdef"
 OTHER_KEY = "dj_e2e-other-key-0123456789abcdef"
+LOAD_KEY = "dj_e2e-load-key-0123456789abcdef"  # tenant "load": the concurrency test's own
 
 
 def _free_port() -> int:
@@ -67,7 +68,7 @@ def local_api(tmp_path_factory):
     env = {
         **os.environ,
         "DOCJOBS_API_KEY": DEV_KEY,
-        "DOCJOBS_EXTRA_TENANTS": f"other={OTHER_KEY}",
+        "DOCJOBS_EXTRA_TENANTS": f"other={OTHER_KEY},load={LOAD_KEY}",
         "MOTO_PORT": str(moto_port),
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
