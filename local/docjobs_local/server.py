@@ -518,6 +518,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    interval = os.environ.get("DOCJOBS_LOCAL_SWITCH_INTERVAL")
+    if interval:
+        sys.setswitchinterval(float(interval))
     started = time.monotonic()
     server = LocalServer(
         args.template or find_template(),

@@ -52,7 +52,13 @@ class ParseOutput(BaseModel):
 
 @stage("parsing")
 def parse(task: ParseInput, job: JobRecord) -> ParseOutput:
-    from docjobs.engines.pdf_parsing import MUPDF_LOCK, document_metadata, iter_pages, open_document
+    from docjobs.engines.pdf_parsing import (
+        MUPDF_LOCK,
+        document_metadata,
+        document_warnings,
+        iter_pages,
+        open_document,
+    )
 
     document_key = task.document_key
     options = TextOptions.model_validate(job.options)
@@ -64,13 +70,15 @@ def parse(task: ParseInput, job: JobRecord) -> ParseOutput:
         source.flush()
         with MUPDF_LOCK, open_document(source.name, filename=filename) as doc:
             metadata = document_metadata(doc, filename)
+            warnings = document_warnings(doc, filename)
             total = metadata.pages
+            shown = DocumentMetadata(filename=filename, file_type=metadata.file_type, pages=total)
             transitions.report_progress(
                 job.tenant_id,
                 job.id,
                 "parsing",
                 0.0,
-                {"metadata": DocumentMetadata(filename=filename, file_type=metadata.file_type, pages=total)},
+                {"metadata": shown, "warnings": warnings},
             )
             progress = ThrottledProgress(job, "parsing")
             for page in iter_pages(doc, detect_tables=options.detect_tables):
@@ -84,7 +92,8 @@ def parse(task: ParseInput, job: JobRecord) -> ParseOutput:
             pages_out, storage.bucket(), storage.work_key(job.tenant_id, job.id, WorkFile.PAGES)
         )
     storage.put_json(
-        storage.work_key(job.tenant_id, job.id, WorkFile.DOCUMENT), metadata.model_dump(mode="json")
+        storage.work_key(job.tenant_id, job.id, WorkFile.DOCUMENT),
+        {**metadata.model_dump(mode="json"), "warnings": warnings},
     )
     transitions.report_progress(job.tenant_id, job.id, "parsing", 1.0)
     # The cost is known now: reserve it before any paid engine (Textract, a model, Pinecone) runs.
