@@ -275,7 +275,18 @@ def busy_phase(url: str, key: str, ids: list[str], document_id: str, args) -> di
     return result
 
 
-def run(url: str, key: str, args) -> dict:
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) the server process has used, from /proc (Linux), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(url: str, key: str, args, server_pid: int | None = None) -> dict:
     client = Client(url, key)
     document_id = upload_document(client, args.pages)
     ids = create_jobs(client, document_id, args.jobs)
@@ -283,6 +294,7 @@ def run(url: str, key: str, args) -> dict:
     result: dict = {"jobs": args.jobs, "document_pages": args.pages}
     for phase in args.phases.split(","):
         load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds(server_pid)
         if phase == "idle":
             result["idle"] = idle_phase(url, key, ids, args)
         elif phase == "busy":
@@ -291,6 +303,14 @@ def run(url: str, key: str, args) -> dict:
             raise SystemExit(f"unknown phase {phase!r}")
         # The machine's load matters: these figures are wall-clock latencies.
         result[phase]["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+        cpu_after = _cpu_seconds(server_pid)
+        if cpu_before is not None and cpu_after is not None:
+            # What the server spent (API and pipelines), per request: the latency floor on an idle
+            # machine is about this, times the requests queued behind one another.
+            used = cpu_after - cpu_before
+            result[phase]["server_cpu_seconds"] = round(used, 1)
+            per_request = 1000 * used / max(1, result[phase]["requests"])
+            result[phase]["server_cpu_ms_per_request"] = round(per_request, 1)
     return result
 
 
@@ -315,7 +335,7 @@ def main() -> None:
     if url is None:
         proc, url = start_server()
     try:
-        result = run(url, args.key, args)
+        result = run(url, args.key, args, proc.pid if proc is not None else None)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
