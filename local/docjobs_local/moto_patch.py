@@ -46,8 +46,9 @@ Three patches, installed once per process by ``install()`` and idempotent:
 
 6. **StopExecution right after StartExecution.** moto's ``ExecutionWorker.stop`` calls
    ``self.env.set_stop`` but ``env`` is only created once the worker thread runs, so a stop
-   in between raises ``AttributeError`` (a cancel right after a submit would answer 500).
-   The wrapper waits briefly for the environment before stopping, as AWS accepts the stop.
+   in between raised ``AttributeError`` (a cancel right after a submit would answer 500).
+   The wrapper records such a stop and returns at once, as AWS does; the environment is
+   stopped as soon as the worker creates it, before the program's first state.
 
 7. **TransactWriteItems without copying whole tables.** moto backs up every table a
    transaction touches with ``copy.deepcopy`` (to roll back a failed transaction), so each
@@ -85,7 +86,6 @@ import datetime
 import json
 import logging
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -374,16 +374,39 @@ def _patch_stepfunctions() -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     original_stop = ExecutionWorker.stop
+    original_environment = ExecutionWorker._get_evaluation_environment
+    start_lock = threading.Lock()
+
+    def _get_evaluation_environment(self: Any) -> Any:
+        env = original_environment(self)
+        with start_lock:
+            self.env = env
+            env._docjobs_pending_stop = getattr(self, "_docjobs_pending_stop", None)
+        return env
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    original_program_body = Program._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        pending = getattr(env, "_docjobs_pending_stop", None)
+        if pending is not None:
+            # Stopped before it started: no state runs, the program ends ABORTED (once
+            # ``Program.eval`` has made the environment "running", which set_stop requires).
+            env.set_stop(**pending)
+            return
+        original_program_body(self, env)
+
+    Program._eval_body = _eval_body  # type: ignore[method-assign]
 
     def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
-        deadline = time.monotonic() + 5.0
-        while getattr(self, "env", None) is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if getattr(self, "env", None) is None:
-            LOG.warning("execution worker never started; stop ignored")
-            return
+        with start_lock:
+            if getattr(self, "env", None) is None:
+                self._docjobs_pending_stop = {"stop_date": stop_date, "error": error, "cause": cause}
+                return
         original_stop(self, stop_date, error, cause)
 
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
     ExecutionWorker.stop = stop  # type: ignore[method-assign]
 
 

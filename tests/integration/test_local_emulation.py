@@ -365,3 +365,15 @@ def test_concurrent_transactions_and_rollbacks_keep_counts_exact(stack):
     assert committed == 8 * 16
     assert len(items) == committed
     assert int(count) == committed
+
+
+def test_stop_right_after_start_answers_at_once_and_aborts_before_the_first_state(stack):
+    import time
+
+    sfn = stack.client("stepfunctions")
+    for i in range(5):
+        arn = stack.start_execution("DirectFlowStateMachine", {"id": f"quick{i}", "sleep": 1})
+        started = time.monotonic()
+        sfn.stop_execution(executionArn=arn, error="JobCancelled", cause="test")
+        assert time.monotonic() - started < 1.0
+        assert stack.wait_for_execution(arn, timeout=30)["status"] == "ABORTED"
