@@ -166,4 +166,4 @@ def usage(
         str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC); default: this month")
     ] = None,
 ) -> UsageResponse:
-    return views.usage_response(credits.usage_for(tenant_of(usage_router), period))
+    return views.usage_response(credits.usage_for(tenant_of(), period))
