@@ -17,6 +17,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from docjobs.core.errors import (
     DocjobsError,
@@ -47,10 +49,15 @@ def _describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list
     return message or "the request is not valid", described
 
 
-#: The resolver handling this thread's request. Route functions read the request through it,
-#: not through their module-level ``Router``: a Router delegates to the last resolver that
-#: included it, which is another request's when one process holds several resolvers at once.
-_current_resolver: ContextVar[APIGatewayRestResolver | None] = ContextVar("docjobs_resolver", default=None)
+#: The request being resolved in this context (thread): its resolver, event and Lambda context.
+#: Powertools keeps ``current_event`` and ``lambda_context`` as class attributes of
+#: ``BaseRouter``, shared by every resolver of the process, and a ``Router`` delegates to the
+#: last resolver that included it. One request per process (Lambda) never notices; several at
+#: once in one process (the local runtime, threaded tests) read each other's request. Here they
+#: are per context.
+_current_request: ContextVar[tuple[APIGatewayRestResolver, BaseProxyEvent, Any] | None] = ContextVar(
+    "docjobs_request", default=None
+)
 
 
 #: How deep a request body may nest (the deepest valid request is far shallower); deeper
@@ -115,18 +122,45 @@ def check_request_body(event: dict[str, Any]) -> None:
         raise InputValidationError(f"the request body nests deeper than {MAX_BODY_DEPTH} levels")
 
 
-class _Resolver(APIGatewayRestResolver):
+class RequestScopedResolver(APIGatewayRestResolver):
+    """A REST resolver whose request state (``current_event``, ``lambda_context``) belongs to the
+    request resolved in this context, and which refuses bodies that are not JSON (415) or nest
+    too deeply (400) before Powertools parses them."""
+
+    @property
+    def current_event(self) -> APIGatewayProxyEvent:
+        request = _current_request.get()
+        if request is None:
+            raise RuntimeError("no request is being resolved in this context")
+        return request[1]  # type: ignore[return-value]
+
+    @current_event.setter
+    def current_event(self, value: BaseProxyEvent) -> None:
+        request = _current_request.get()
+        _current_request.set((self, value, request[2] if request else None))
+
+    @property
+    def lambda_context(self) -> Any:
+        request = _current_request.get()
+        return request[2] if request else None
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        request = _current_request.get()
+        if request is not None:
+            _current_request.set((request[0], request[1], value))
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         event = dict(event)
         try:
             check_request_body(event)
         except DocjobsError as exc:
             return _proxy_error(exc)
-        token = _current_resolver.set(self)
+        token = _current_request.set((self, self._to_proxy_event(event), context))
         try:
             return super().resolve(event, context)
         finally:
-            _current_resolver.reset(token)
+            _current_request.reset(token)
 
 
 def _proxy_error(exc: DocjobsError) -> dict[str, Any]:
@@ -144,15 +178,15 @@ def _proxy_error(exc: DocjobsError) -> dict[str, Any]:
 
 
 def current_resolver() -> APIGatewayRestResolver:
-    resolver = _current_resolver.get()
-    if resolver is None:
+    request = _current_request.get()
+    if request is None:
         raise RuntimeError("no request is being resolved in this context")
-    return resolver
+    return request[0]
 
 
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     """A REST (v1 payload) resolver with validation, the given routes and the error mapping."""
-    app = _Resolver(enable_validation=True)
+    app = RequestScopedResolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
 
