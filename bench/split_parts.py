@@ -147,7 +147,7 @@ def _first_pages(source: Path, pages: int, target: Path) -> None:
 
 
 def _pages_file(pdf: Path, target: Path) -> int:
-    from docjobs.engines.pdf_parsing import iter_pages, open_document
+    from docjobs.engines.pdf import iter_pages, open_document
 
     count = 0
     with open_document(str(pdf), filename=pdf.name) as doc, target.open("wb") as out:

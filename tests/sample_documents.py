@@ -175,6 +175,33 @@ def encrypted_pdf(password: str = "secret") -> bytes:
     return data
 
 
+def owner_password_pdf() -> bytes:
+    """A text PDF with only an owner password (permissions): it opens without asking for one."""
+    doc = pymupdf.open("pdf", multi_page_pdf(2))
+    data: bytes = doc.tobytes(
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        owner_pw="owner-secret",
+        user_pw="",
+        permissions=pymupdf.PDF_PERM_ACCESSIBILITY,
+    )
+    doc.close()
+    return data
+
+
+def damaged_pdf() -> bytes:
+    """A text PDF whose cross-reference table and trailer are cut off: MuPDF repairs it."""
+    data = multi_page_pdf(3)
+    return data[: data.rindex(b"xref")]
+
+
+def one_pixel_png() -> bytes:
+    """A 1x1 white PNG: an image with nothing to read."""
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 1, 1), False)
+    pix.set_pixel(0, 0, (255, 255, 255))
+    png: bytes = pix.tobytes("png")
+    return png
+
+
 def truncated_pdf() -> bytes:
     """The first few hundred bytes of a PDF: the header is there, the pages are gone."""
     return multi_page_pdf(2)[:300]

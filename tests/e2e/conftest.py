@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEV_KEY = "dj_e2e-dev-key-0123456789abcdef"
 OTHER_KEY = "dj_e2e-other-key-0123456789abcdef"
+LOAD_KEY = "dj_e2e-load-key-0123456789abcdef"  # tenant "load": the concurrency test's own
 
 
 def _free_port() -> int:
@@ -67,10 +68,14 @@ def local_api(tmp_path_factory):
     env = {
         **os.environ,
         "DOCJOBS_API_KEY": DEV_KEY,
-        "DOCJOBS_EXTRA_TENANTS": f"other={OTHER_KEY}",
+        "DOCJOBS_EXTRA_TENANTS": f"other={OTHER_KEY},load={LOAD_KEY}",
         "MOTO_PORT": str(moto_port),
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        # No network: client-chosen URLs resolve only through these names, connect to 127/8 only.
+        "DOCJOBS_LOCAL_OFFLINE": "1",
+        "DOCJOBS_LOCAL_HOSTS": "example.com=93.184.216.34,hooks.example.com=93.184.216.34",
+        "DOCJOBS_LOCAL_READ_TIMEOUT": "2",
     }
     env.pop("AWS_ENDPOINT_URL", None)
     log = open(tmp / "server.log", "wb")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pymupdf
 
-from docjobs.engines.pdf_parsing import iter_pages, open_document
+from docjobs.engines.pdf import iter_pages, open_document
 from docjobs.jobtypes.split.cues import PageText
 from docjobs.jobtypes.split.materialize import iter_parts
 from docjobs.jobtypes.split.options import SplitOptions

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from docjobs.api.http import build_resolver
+from docjobs.api.http import RequestScopedResolver, build_resolver
 from docjobs.api.routes import ALL_ROUTERS
 
 TITLE = "docjobs Jobs API"
@@ -46,7 +46,7 @@ _SWAGGER_PAGE = """<!doctype html>
 
 
 def build_openapi_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver()
+    app = RequestScopedResolver()
 
     @app.get("/api/openapi.json")
     def openapi_json() -> dict[str, Any]:

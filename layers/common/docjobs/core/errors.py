@@ -35,6 +35,12 @@ class InputValidationError(DocjobsError):
     http_status = 400
 
 
+class UnsupportedMediaTypeError(InputValidationError):
+    """The request body is not JSON (415, VALIDATION_ERROR)."""
+
+    http_status = 415
+
+
 class UnauthorizedError(DocjobsError):
     error_code = "UNAUTHORIZED"
     http_status = 401

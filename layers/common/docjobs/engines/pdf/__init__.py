@@ -10,10 +10,12 @@ PyMuPDF is imported lazily inside functions: importing this package costs no PyM
 """
 
 from docjobs.engines.pdf.documents import (
+    IMAGE_FILE_TYPES,
     MUPDF_LOCK,
     detect_file_type,
     document_metadata,
     document_properties,
+    document_warnings,
     open_document,
 )
 from docjobs.engines.pdf.headings import FontProfile, font_profile_from_blocks
@@ -28,6 +30,7 @@ from docjobs.engines.pdf.pages import (
 from docjobs.engines.pdf.tables import table_to_markdown
 
 __all__ = [
+    "IMAGE_FILE_TYPES",
     "MUPDF_LOCK",
     "DocumentProfile",
     "FontProfile",
@@ -38,6 +41,7 @@ __all__ = [
     "document_metadata",
     "document_profile",
     "document_properties",
+    "document_warnings",
     "font_profile_from_blocks",
     "iter_pages",
     "open_document",

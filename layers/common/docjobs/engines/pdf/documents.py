@@ -58,6 +58,8 @@ _IMAGE_TYPES: dict[str, str] = {
     "psd": "psd",
     "jxr": "jxr",
 }
+#: The file types that are raster images (``DocumentMetadata.file_type``).
+IMAGE_FILE_TYPES = frozenset(_IMAGE_TYPES)
 _EXTENSION_TYPES: dict[str, str] = {
     "pdf": "pdf",
     "xps": "xps",
@@ -370,3 +372,22 @@ def document_properties(doc: pymupdf.Document) -> dict[str, str | None]:
         return value or None
 
     return {"title": clean(meta.get("title")), "author": clean(meta.get("author"))}
+
+
+def document_warnings(doc: pymupdf.Document, filename: str) -> list[str]:
+    """What a reader of the result should know about the file itself (the job's ``warnings``):
+    a damaged file MuPDF repaired, an owner password that was not asked for, an extension that
+    names another format."""
+    warnings: list[str] = []
+    if getattr(doc, "is_repaired", False):
+        warnings.append(f"damaged file repaired; {doc.page_count} pages recovered")
+    if (doc.metadata or {}).get("encryption"):
+        warnings.append("owner password ignored: the text was extracted whatever the file's permissions say")
+    detected = getattr(doc, _FILE_TYPE_ATTR, None)
+    extension = Path(filename).suffix.lower().lstrip(".")
+    if isinstance(detected, str) and extension:
+        named = "txt" if extension in _TEXT_EXTENSIONS else _EXTENSION_TYPES.get(extension, extension)
+        if named != detected:
+            kind = "a text file" if detected == "txt" else f"a {detected.upper()}"
+            warnings.append(f"file named .{extension} is {kind}")
+    return warnings

@@ -32,7 +32,7 @@ def _ocr_text(job: JobRecord) -> dict[int, str]:
 
 @stage("generating")
 def generate(task: EditInput, job: JobRecord) -> PublishedResult:
-    from docjobs.engines.pdf_parsing import MUPDF_LOCK
+    from docjobs.engines.pdf import MUPDF_LOCK
     from docjobs.jobtypes.edit.editor import apply_edits, output_filename
 
     options = EditOptions.model_validate(job.options)

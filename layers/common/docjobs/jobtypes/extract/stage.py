@@ -24,7 +24,7 @@ class ExtractInput(StageInput):
 
 @stage("extracting")
 def extract(task: ExtractInput, job: JobRecord) -> PublishedResult:
-    from docjobs.engines.pdf_parsing import MUPDF_LOCK, open_document
+    from docjobs.engines.pdf import MUPDF_LOCK, open_document
     from docjobs.jobtypes.extract.extraction import run_extraction
 
     options = ExtractOptions.model_validate(job.options)

@@ -54,7 +54,7 @@ def load_plan(tenant_id: str, job_id: str) -> SplitPlan:
 
 @stage("extracting")
 def decide(task: DecideInput, job: JobRecord) -> DecideOutput:
-    from docjobs.engines.pdf_parsing import MUPDF_LOCK, open_document
+    from docjobs.engines.pdf import MUPDF_LOCK, open_document
 
     options = SplitOptions.model_validate(job.options)
     progress = ThrottledProgress(job, "extracting")

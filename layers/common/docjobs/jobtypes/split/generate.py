@@ -32,7 +32,7 @@ class GenerateInput(StageInput):
 
 
 def _write_parts(job: JobRecord, plan: SplitPlan, document_key: str) -> list[OutputDocument]:
-    from docjobs.engines.pdf_parsing import MUPDF_LOCK, open_document
+    from docjobs.engines.pdf import MUPDF_LOCK, open_document
     from docjobs.jobtypes.split.materialize import as_pdf, iter_parts
 
     filename = document_key.rsplit("/", 1)[-1]

@@ -136,6 +136,7 @@ def _parse_pages(
         MUPDF_LOCK,
         document_metadata,
         document_properties,
+        document_warnings,
         iter_pages,
         open_document,
     )
@@ -150,11 +151,14 @@ def _parse_pages(
             metadata = document_metadata(doc, filename)
             total = metadata.pages or 0
             if page_range is None:
+                warnings = document_warnings(doc, filename)
                 storage.put_json(
                     storage.work_key(job.tenant_id, job.id, WorkFile.DOCUMENT),
-                    metadata.model_dump(mode="json") | document_properties(doc),
+                    metadata.model_dump(mode="json") | document_properties(doc) | {"warnings": warnings},
                 )
-                transitions.report_progress(job.tenant_id, job.id, "parsing", 0.0, {"metadata": metadata})
+                transitions.report_progress(
+                    job.tenant_id, job.id, "parsing", 0.0, {"metadata": metadata, "warnings": warnings}
+                )
                 if total > get_settings().parse_range_pages:
                     return total, []
             first, last = (page_range.first, page_range.last) if page_range else (1, total)
