@@ -274,6 +274,7 @@ LOCAL_PARAMETERS_FROM_ENV = {
     "PineconeIndexHost": ("PINECONE_INDEX_HOST", ""),
     "EmbedDimension": ("EMBED_DIMENSION", None),
     "ChildPollSeconds": ("CHILD_POLL_SECONDS", "1"),
+    "CorsAllowOrigins": ("CORS_ALLOW_ORIGINS", None),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import CORSConfig, Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
@@ -38,9 +38,30 @@ def _describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list
     return message or "the request is not valid", described
 
 
+#: Headers a browser may send and read across origins.
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "x-amzn-RequestId"]
+
+
+def cors_config() -> CORSConfig | None:
+    """CORS for the origins in CORS_ALLOW_ORIGINS (none: no CORS headers, preflights are 404s)."""
+    from docjobs.settings import CorsSettings
+
+    origins = CorsSettings().origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=CORS_EXPOSE_HEADERS,
+        max_age=600,
+    )
+
+
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
-    """A REST (v1 payload) resolver with validation, the given routes and the error mapping."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    """A REST (v1 payload) resolver with validation, CORS, the given routes and the error mapping."""
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
     for router in routers:
         app.include_router(router)
 
