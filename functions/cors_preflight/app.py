@@ -4,7 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docjobs.api.http import build_resolver
 from docjobs.api.routes import ALL_ROUTERS
-from docjobs.observability import logger
+from docjobs.core.observability import logger
 
 # Every API route, so the preflight answer lists the methods the API really has.
 app = build_resolver(*ALL_ROUTERS)

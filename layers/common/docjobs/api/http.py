@@ -45,7 +45,7 @@ CORS_EXPOSE_HEADERS = ["Retry-After", "x-amzn-RequestId"]
 
 def cors_config() -> CORSConfig | None:
     """CORS for the origins in CORS_ALLOW_ORIGINS (none: no CORS headers, preflights are 404s)."""
-    from docjobs.settings import CorsSettings
+    from docjobs.core.settings import CorsSettings
 
     origins = CorsSettings().origins
     if not origins:

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from docjobs.api.http import build_resolver, cors_config, error_response
 from docjobs.api.routes import ALL_ROUTERS
+from docjobs.core.models import ENABLED_JOB_TYPES
 
 TITLE = "docjobs Jobs API"
 VERSION = "1.0.0"
@@ -31,6 +32,10 @@ def openapi_document() -> dict[str, Any]:
             security=[{"bearerAuth": []}],
         )
     )
+    # Clients (the dashboard, the CLI's tests) learn here which types this deployment runs.
+    job_type = schema["components"]["schemas"]["SubmitJobRequest"]["properties"]["type"]
+    job_type["x-available"] = sorted(ENABLED_JOB_TYPES)
+    job_type["description"] = f"job type; this deployment runs: {', '.join(sorted(ENABLED_JOB_TYPES))}"
     # Powertools documents a 422 for request validation; this API answers 400 VALIDATION_ERROR.
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
@@ -51,7 +56,7 @@ _SWAGGER_PAGE = """<!doctype html>
 <link rel="stylesheet" href="{assets}/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="{assets}/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#ui", persistAuthorization: false}});</script>
+<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#ui", persistAuthorization: false, validatorUrl: null}});</script>
 </body></html>"""
 
 
