@@ -35,6 +35,7 @@ from docjobs_client.models import (  # noqa: E402
     Job,
     JobPage,
     JobSummary,
+    SubmittedJob,
     UploadTarget,
     Usage,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "NotFoundError",
     "QuotaExceededError",
     "RetryPolicy",
+    "SubmittedJob",
     "UnauthorizedError",
     "UploadTarget",
     "Usage",

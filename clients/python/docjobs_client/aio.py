@@ -13,7 +13,16 @@ import httpx
 from docjobs_client import _core
 from docjobs_client._core import ProgressCallback, RetryPolicy, UploadProgress
 from docjobs_client.errors import ConnectionFailed, JobFailedError, JobNotFinishedError, WaitTimeout
-from docjobs_client.models import CancelResult, Document, Job, JobPage, JobSummary, UploadTarget, Usage
+from docjobs_client.models import (
+    CancelResult,
+    Document,
+    Job,
+    JobPage,
+    JobSummary,
+    SubmittedJob,
+    UploadTarget,
+    Usage,
+)
 
 
 class AsyncClient:
@@ -61,7 +70,7 @@ class AsyncClient:
             except httpx.TransportError as exc:
                 delay = _core.retry_delay(self.retry, attempt, None)
                 if delay is None:
-                    raise ConnectionFailed(f"{method} {url}: {exc}") from exc
+                    raise ConnectionFailed(f"{method} {http.base_url.join(url)}: {exc}") from exc
             else:
                 delay = _core.retry_delay(self.retry, attempt, response)
                 if delay is None:
@@ -152,7 +161,7 @@ class AsyncClient:
         webhook_url: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
-    ) -> Job:
+    ) -> SubmittedJob:
         _core.check_one_source(document_id, input, path)
         if path is not None:
             document_id = (await self.upload(path)).document_id
@@ -165,7 +174,7 @@ class AsyncClient:
             metadata=metadata,
         )
         key = idempotency_key or _core.new_idempotency_key()
-        return Job.model_validate(
+        return SubmittedJob.model_validate(
             await self.request("POST", "/api/jobs", json=body, headers={"Idempotency-Key": key})
         )
 

@@ -443,7 +443,7 @@ def run_job_command(
 
 
 # Options every job command shares.
-Sources = Annotated[list[str], typer.Argument(metavar="FILE...", help="files to upload, or https:// URLs", show_default=False)]
+Sources = Annotated[list[str], typer.Argument(metavar="FILE", help="files to upload, or https:// URLs", show_default=False)]
 Wait = Annotated[bool, typer.Option("--wait", "-w", help="show live progress, then download the results")]
 Timeout = Annotated[float | None, typer.Option(help="with --wait: give up after this many seconds")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="with --wait: where results and output files go")]

@@ -12,7 +12,16 @@ import httpx
 from docjobs_client import _core
 from docjobs_client._core import ProgressCallback, RetryPolicy, UploadProgress
 from docjobs_client.errors import ConnectionFailed, JobFailedError, JobNotFinishedError, WaitTimeout
-from docjobs_client.models import CancelResult, Document, Job, JobPage, JobSummary, UploadTarget, Usage
+from docjobs_client.models import (
+    CancelResult,
+    Document,
+    Job,
+    JobPage,
+    JobSummary,
+    SubmittedJob,
+    UploadTarget,
+    Usage,
+)
 
 
 class Client:
@@ -68,7 +77,7 @@ class Client:
             except httpx.TransportError as exc:
                 delay = _core.retry_delay(self.retry, attempt, None)
                 if delay is None:
-                    raise ConnectionFailed(f"{method} {url}: {exc}") from exc
+                    raise ConnectionFailed(f"{method} {http.base_url.join(url)}: {exc}") from exc
             else:
                 delay = _core.retry_delay(self.retry, attempt, response)
                 if delay is None:
@@ -161,7 +170,7 @@ class Client:
         webhook_url: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
-    ) -> Job:
+    ) -> SubmittedJob:
         """Submit a job on an uploaded document, an https URL, or a local file (uploaded first).
 
         Every submission carries an Idempotency-Key (one is made when not given), so the
@@ -179,7 +188,7 @@ class Client:
             metadata=metadata,
         )
         key = idempotency_key or _core.new_idempotency_key()
-        return Job.model_validate(self.request("POST", "/api/jobs", json=body, headers={"Idempotency-Key": key}))
+        return SubmittedJob.model_validate(self.request("POST", "/api/jobs", json=body, headers={"Idempotency-Key": key}))
 
     def get(self, job: Job | str) -> Job:
         return Job.model_validate(self.request("GET", f"/api/jobs/{_core.job_id_of(job)}"))

@@ -52,7 +52,7 @@ class JobSummary(_Model):
 
 
 class Job(JobSummary):
-    """A job as ``GET /api/jobs/{id}`` shows it (``POST /api/jobs`` adds ``webhook_secret``)."""
+    """A job as ``GET /api/jobs/{id}`` shows it."""
 
     input_url: str | None = None
     result: dict[str, Any] | None = None
@@ -64,6 +64,11 @@ class Job(JobSummary):
     error: str | None = None
     error_code: str | None = None
     retry_count: int = 0
+
+
+class SubmittedJob(Job):
+    """The ``POST /api/jobs`` answer: the job, plus its webhook signing secret (shown only here)."""
+
     webhook_secret: str | None = None
 
 
