@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -174,16 +175,19 @@ def _bar(progress: int, width: int = 12) -> str:
 
 
 def _jobs_table(jobs: list[JobSummary], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in ("ID", "TYPE", "STATUS", "PROGRESS", "STAGE", "CREATED"):
-        table.add_column(column, no_wrap=column != "STAGE")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    table.add_column("ID", no_wrap=True, min_width=36)
+    table.add_column("TYPE", no_wrap=True)
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("PROGRESS", no_wrap=True, overflow="ellipsis")
+    table.add_column("CREATED (UTC)", no_wrap=True, overflow="ellipsis")
     for job in jobs:
+        stage = "" if job.is_terminal or not job.stage else f" {job.stage}"
         table.add_row(
             job.id,
             job.type,
             _status(job.status),
-            f"{_bar(job.progress)} {job.progress:>3}%",
-            job.stage or "",
+            f"{_bar(job.progress, 8)} {job.progress:>3}%{stage}",
             job.created_at.replace("T", " ").rstrip("Z"),
         )
     return table

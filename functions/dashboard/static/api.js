@@ -104,15 +104,17 @@ export class Api {
     return response.json();
   }
 
-  /** Job types from the API's OpenAPI document: all it knows, and those this deployment runs. */
+  /** The job types this deployment runs, from its OpenAPI document (the submit body's enum). */
   async jobTypes() {
-    let type = {};
     try {
       const response = await fetch(this.url("api/openapi.json"));
-      if (response.ok) type = (await response.json())?.components?.schemas?.SubmitJobRequest?.properties?.type ?? {};
-    } catch { /* offline: fall back below */ }
-    const all = type.enum ?? ["parse"];
-    return { all, available: type["x-available"] ?? all };
+      if (response.ok) {
+        const doc = await response.json();
+        const types = doc?.components?.schemas?.SubmitJobRequest?.properties?.type?.enum;
+        if (Array.isArray(types) && types.length) return types;
+      }
+    } catch { /* fall back below */ }
+    return ["parse"];
   }
 }
 

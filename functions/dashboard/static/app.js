@@ -83,10 +83,10 @@ $("sign-out").addEventListener("click", () => signOut());
 // ---------------------------------------------------------------- job types
 
 async function loadJobTypes() {
-  const { available, all } = await state.api.jobTypes();
-  $("job-type").replaceChildren(...available.map((t) => h("option", { value: t }, t)));
+  const types = await state.api.jobTypes();
+  $("job-type").replaceChildren(...types.map((t) => h("option", { value: t }, t)));
   const filter = $("filter-type");
-  filter.replaceChildren(h("option", { value: "" }, "any"), ...all.map((t) => h("option", { value: t }, t)));
+  filter.replaceChildren(h("option", { value: "" }, "any"), ...types.map((t) => h("option", { value: t }, t)));
   updateOptionFields();
 }
 
