@@ -100,7 +100,10 @@ def test_errors_arrive_as_their_classes(local_api, client):
     assert "chunk_target_tokens" in raised.value.message
     with pytest.raises(ValidationError, match="not available"):
         client.submit("no_such_type", input="https://example.com/a.pdf")
-    with Client(local_api.url, "dj_wrong-key-00000000000000000000") as stranger, pytest.raises(UnauthorizedError):
+    with (
+        Client(local_api.url, "dj_wrong-key-00000000000000000000") as stranger,
+        pytest.raises(UnauthorizedError),
+    ):
         stranger.get("anything")
 
 
@@ -216,12 +219,29 @@ def test_cors_preflight_and_responses_for_allowed_origins_only(local_api):
     )  # fmt: skip
     assert status == 204 and headers["access-control-allow-origin"] == origin
     assert "POST" in headers["access-control-allow-methods"]
-    status, headers = _raw(local_api, "GET", "/api/jobs?limit=1", {"Origin": origin, "Authorization": f"Bearer {local_api.key}"})
+    status, headers = _raw(
+        local_api, "GET", "/api/jobs?limit=1", {"Origin": origin, "Authorization": f"Bearer {local_api.key}"}
+    )
     assert status == 200 and headers["access-control-allow-origin"] == origin
     # the gateway's own answers (here a refused key) carry it too, so a page can show the error
-    status, headers = _raw(local_api, "GET", "/api/jobs", {"Origin": origin, "Authorization": "Bearer dj_nope-000000000000000000"})
+    status, headers = _raw(
+        local_api,
+        "GET",
+        "/api/jobs",
+        {"Origin": origin, "Authorization": "Bearer dj_nope-000000000000000000"},
+    )
     assert status == 401 and headers["access-control-allow-origin"] == origin
-    status, headers = _raw(local_api, "OPTIONS", "/api/jobs", {"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"})
+    status, headers = _raw(
+        local_api,
+        "OPTIONS",
+        "/api/jobs",
+        {"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"},
+    )
     assert "access-control-allow-origin" not in headers
-    status, headers = _raw(local_api, "GET", "/api/jobs", {"Origin": "https://evil.example.net", "Authorization": f"Bearer {local_api.key}"})
+    status, headers = _raw(
+        local_api,
+        "GET",
+        "/api/jobs",
+        {"Origin": "https://evil.example.net", "Authorization": f"Bearer {local_api.key}"},
+    )
     assert status == 200 and "access-control-allow-origin" not in headers

@@ -159,7 +159,7 @@ def test_dashboard_sign_in_upload_watch_chunks_cancel_and_errors(local_api, brow
 
 
 def test_swagger_ui_renders_offline(local_api, browser_page):
-    page, expect, errors = browser_page
+    page, expect, _ = browser_page
     page.goto(local_api.url + "/api/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("docjobs Jobs API", timeout=30_000)
     expect(page.locator(".opblock-summary-path").first).to_be_visible()

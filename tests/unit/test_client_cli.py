@@ -52,7 +52,9 @@ def test_an_unreachable_api_exits_4(monkeypatch):
     from docjobs_client import Client, RetryPolicy, cli
 
     # no retries, for speed (port 9 on loopback refuses the connection)
-    monkeypatch.setattr(cli.State, "client", lambda self: Client(self.api_url, self.api_key, retry=RetryPolicy(0)))
+    monkeypatch.setattr(
+        cli.State, "client", lambda self: Client(self.api_url, self.api_key, retry=RetryPolicy(0))
+    )
     result = runner.invoke(app, ["--api-url", "http://127.0.0.1:9", "--api-key", "k", "jobs", "show", "x"])
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "127.0.0.1:9" in result.output

@@ -159,7 +159,9 @@ def test_a_connection_error_then_success_is_invisible():
     ],
 )
 def test_errors_are_classes_per_error_code_and_4xx_is_not_retried(status, code, cls):
-    api = Recorder(lambda request: error(status, code, "what was wrong", details={"errors": [{"loc": ["x"]}]}))
+    api = Recorder(
+        lambda request: error(status, code, "what was wrong", details={"errors": [{"loc": ["x"]}]})
+    )
     client, _ = client_for(api, retry=RetryPolicy(max_retries=1))
     with pytest.raises(cls) as raised:
         client.get("j1")
@@ -250,7 +252,9 @@ def test_wait_gives_up_with_the_last_state_seen():
 def test_result_follows_result_url_without_the_api_key():
     big = {"chunks": [{"text": "x" * 10}] * 3, "metadata": {"pages": 1}}
     api = Recorder(
-        httpx.Response(200, json=job(status="completed", progress=100, result_url="https://s3.test/r.json?sig=1")),
+        httpx.Response(
+            200, json=job(status="completed", progress=100, result_url="https://s3.test/r.json?sig=1")
+        ),
         httpx.Response(200, json=big),
     )
     client, _ = client_for(api)
@@ -273,7 +277,9 @@ def test_upload_streams_the_file_with_its_length_and_no_api_key(tmp_path: Path):
     path = tmp_path / "big.pdf"
     path.write_bytes(b"%PDF-1.7\n" + b"x" * (3 * 1024 * 1024))
     api = Recorder(
-        httpx.Response(201, json={"document_id": "d9", "upload_url": "https://s3.test/put?sig=1", "expires_at": "x"}),
+        httpx.Response(
+            201, json={"document_id": "d9", "upload_url": "https://s3.test/put?sig=1", "expires_at": "x"}
+        ),
         httpx.Response(200),
     )
     client, _ = client_for(api)

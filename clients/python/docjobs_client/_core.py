@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,7 +71,11 @@ def resolve_config(base_url: str | None, api_key: str | None) -> Config:
 
 
 def default_headers(config: Config) -> dict[str, str]:
-    return {"Authorization": f"Bearer {config.api_key}", "User-Agent": USER_AGENT, "Accept": "application/json"}
+    return {
+        "Authorization": f"Bearer {config.api_key}",
+        "User-Agent": USER_AGENT,
+        "Accept": "application/json",
+    }
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -88,8 +92,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = datetime.now(timezone.utc).timestamp() if now is None else now
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
     return max(0.0, when.timestamp() - current)
 
 
@@ -175,14 +179,14 @@ def submit_body(
 
 
 def check_one_source(document_id: str | None, input: str | None, path: Any) -> None:
-    given = [name for name, value in (("document_id", document_id), ("input", input), ("path", path)) if value]
+    given = [
+        name for name, value in (("document_id", document_id), ("input", input), ("path", path)) if value
+    ]
     if len(given) > 1:
         raise ValueError(f"give at most one of document_id, input or path, not {' and '.join(given)}")
 
 
-def file_chunks(
-    handle: IO[bytes], total: int, on_progress: UploadProgress | None = None
-) -> Iterator[bytes]:
+def file_chunks(handle: IO[bytes], total: int, on_progress: UploadProgress | None = None) -> Iterator[bytes]:
     """The file in 1 MiB pieces (never all in memory), reporting bytes sent."""
     sent = 0
     while chunk := handle.read(UPLOAD_CHUNK_BYTES):

@@ -113,7 +113,9 @@ class AsyncClient:
         while True:
             try:
                 response = await self._storage.put(
-                    target.upload_url, content=chunks(), headers={"Content-Type": ctype, "Content-Length": str(size)}
+                    target.upload_url,
+                    content=chunks(),
+                    headers={"Content-Type": ctype, "Content-Length": str(size)},
                 )
             except httpx.TransportError as exc:
                 delay = _core.retry_delay(self.retry, attempt, None)
@@ -243,7 +245,9 @@ class AsyncClient:
 
     async def result(self, job: Job | str) -> dict[str, Any]:
         current = (
-            job if isinstance(job, Job) and (job.result is not None or job.result_url) else await self.get(job)
+            job
+            if isinstance(job, Job) and (job.result is not None or job.result_url)
+            else await self.get(job)
         )
         if current.status in ("failed", "cancelled"):
             raise JobFailedError(current)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -27,7 +27,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.live import Live
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from docjobs_client import __version__, webhooks
@@ -44,7 +44,7 @@ from docjobs_client.errors import (
     ValidationError,
     WaitTimeout,
 )
-from docjobs_client.models import JOB_STATUSES, TERMINAL_STATUSES, Job, JobSummary
+from docjobs_client.models import JOB_STATUSES, Job, JobSummary
 
 
 class ExitCode(IntEnum):
@@ -313,7 +313,11 @@ async def _submit_and_follow(
             async with limit:
                 if "://" in sub.source:
                     sub.job = await client.submit(
-                        job_type, input=sub.source, options=options, webhook_url=webhook_url, metadata=metadata
+                        job_type,
+                        input=sub.source,
+                        options=options,
+                        webhook_url=webhook_url,
+                        metadata=metadata,
                     )
                 else:
                     document = await client.upload(sub.source, on_progress=uploaded)
@@ -447,7 +451,9 @@ def run_job_command(
 
 
 # Options every job command shares.
-Sources = Annotated[list[str], typer.Argument(metavar="FILE", help="files to upload, or https:// URLs", show_default=False)]
+Sources = Annotated[
+    list[str], typer.Argument(metavar="FILE", help="files to upload, or https:// URLs", show_default=False)
+]
 Wait = Annotated[bool, typer.Option("--wait", "-w", help="show live progress, then download the results")]
 Timeout = Annotated[float | None, typer.Option(help="with --wait: give up after this many seconds")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="with --wait: where results and output files go")]
@@ -458,7 +464,7 @@ WebhookUrl = Annotated[str | None, typer.Option(help="https URL notified when ea
 Metadata = Annotated[str | None, typer.Option(help="your own metadata: a JSON object, or @file.json")]
 
 
-class ChunkStrategy(str, Enum):
+class ChunkStrategy(StrEnum):
     heading = "heading"
     size = "size"
 
@@ -472,7 +478,9 @@ def parse(
         typer.Option("--ocr/--no-ocr", help="OCR every page / never OCR (default: pages without text)"),
     ] = None,
     ocr_language: Annotated[str | None, typer.Option(help="Tesseract languages, e.g. eng+deu")] = None,
-    chunk_strategy: Annotated[ChunkStrategy | None, typer.Option(help="split at headings, or by size only")] = None,
+    chunk_strategy: Annotated[
+        ChunkStrategy | None, typer.Option(help="split at headings, or by size only")
+    ] = None,
     chunk_tokens: Annotated[int | None, typer.Option(help="target tokens per chunk (64-8192)")] = None,
     vectorize: Annotated[bool, typer.Option("--vectorize", help="embed the chunks into Pinecone")] = False,
     option: Options = None,
@@ -532,7 +540,7 @@ JOB_TYPE_COMMANDS: dict[str, Callable[..., None]] = {"parse": parse}
 # ---------------------------------------------------------------------------- jobs
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     queued = "queued"
     processing = "processing"
     retrying = "retrying"
@@ -577,7 +585,9 @@ def jobs_ls(
                 while True:
                     time.sleep(interval)
                     jobs, total = fetch(client)
-                    live.update(_jobs_table(jobs, f"{len(jobs)} of {total} jobs · {time.strftime('%H:%M:%S')}"))
+                    live.update(
+                        _jobs_table(jobs, f"{len(jobs)} of {total} jobs · {time.strftime('%H:%M:%S')}")
+                    )
             except KeyboardInterrupt:
                 pass
 
@@ -705,7 +715,8 @@ def webhooks_verify(
         else:
             state.err.print(f"[bold red]invalid:[/] {exc}")
         raise typer.Exit(ExitCode.JOB_FAILED) from None
-    job = payload.get("job") if isinstance(payload.get("job"), dict) else {}
+    found = payload.get("job")
+    job: dict[str, Any] = found if isinstance(found, dict) else {}
     if state.json:
         state.print_json({"valid": True, "event": payload.get("event"), "job_id": job.get("id")})
     else:

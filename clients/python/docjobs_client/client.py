@@ -104,7 +104,9 @@ class Client:
         size = path.stat().st_size
         ctype = content_type or _core.content_type_of(path)
         target = UploadTarget.model_validate(
-            self.request("POST", "/api/documents", json={"filename": filename or path.name, "content_type": ctype})
+            self.request(
+                "POST", "/api/documents", json={"filename": filename or path.name, "content_type": ctype}
+            )
         )
 
         def put() -> httpx.Response:
@@ -188,7 +190,9 @@ class Client:
             metadata=metadata,
         )
         key = idempotency_key or _core.new_idempotency_key()
-        return SubmittedJob.model_validate(self.request("POST", "/api/jobs", json=body, headers={"Idempotency-Key": key}))
+        return SubmittedJob.model_validate(
+            self.request("POST", "/api/jobs", json=body, headers={"Idempotency-Key": key})
+        )
 
     def get(self, job: Job | str) -> Job:
         return Job.model_validate(self.request("GET", f"/api/jobs/{_core.job_id_of(job)}"))
@@ -259,7 +263,9 @@ class Client:
 
     def result(self, job: Job | str) -> dict[str, Any]:
         """A completed job's result, fetched from ``result_url`` when it was not inlined."""
-        current = job if isinstance(job, Job) and (job.result is not None or job.result_url) else self.get(job)
+        current = (
+            job if isinstance(job, Job) and (job.result is not None or job.result_url) else self.get(job)
+        )
         if current.status in ("failed", "cancelled"):
             raise JobFailedError(current)
         if current.status != "completed":

@@ -56,7 +56,8 @@ _SWAGGER_PAGE = """<!doctype html>
 <link rel="stylesheet" href="{assets}/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="{assets}/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#ui", persistAuthorization: false, validatorUrl: null}});</script>
+<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#ui",
+  persistAuthorization: false, validatorUrl: null}});</script>
 </body></html>"""
 
 
