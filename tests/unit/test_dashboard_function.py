@@ -20,7 +20,8 @@ def stack(module_stack):
 
 
 def _dashboard():
-    spec = importlib.util.spec_from_file_location("dashboard_app", ROOT / "functions" / "dashboard" / "app.py")
+    path = ROOT / "functions" / "dashboard" / "app.py"
+    spec = importlib.util.spec_from_file_location("dashboard_app", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -65,7 +66,8 @@ def test_assets_have_their_types_and_a_strict_content_security_policy():
 def test_an_unknown_or_traversing_asset_is_a_404():
     dashboard = _dashboard()
     for name in ("nope.js", "../app.py", "index.html"):
-        response = dashboard.lambda_handler(_event("dashboard_asset.json", pathParameters={"asset": name}), None)
+        event = _event("dashboard_asset.json", pathParameters={"asset": name})
+        response = dashboard.lambda_handler(event, None)
         assert response["statusCode"] == 404, name
         assert json.loads(response["body"])["error_code"] == "NOT_FOUND"
 
