@@ -135,11 +135,15 @@ def test_download_saves_a_document(local_api, client, report, tmp_path):
     assert saved.name == "report.pdf" and saved.read_bytes() == report.read_bytes()
 
 
-def test_usage_reports_credits(local_api, client):
+def test_usage_reports_credits(local_api, client, report):
     if not _route_exists(local_api, "get", "/api/usage"):
         pytest.skip("GET /api/usage is not in this server yet (its issue is open)")
+    assert client.wait(client.submit("parse", path=report), timeout=120).status == "completed"
     usage = client.usage()
-    assert usage.period and usage.credits_used >= 0
+    assert usage.period and usage.credits_limit == 0 and usage.credits_remaining is None  # unlimited
+    assert usage.credits_used > 0 and usage.by_type["parse"].used > 0  # 3 pages at least
+    shown = cli(local_api, "usage")
+    assert shown.exit_code == 0 and "unlimited" in shown.output and "parse" in shown.output
 
 
 # ---------------------------------------------------------------------------- the CLI

@@ -93,6 +93,7 @@ def test_dashboard_sign_in_upload_watch_chunks_cancel_and_errors(local_api, brow
     page.click("#login-form button[type=submit]")
     expect(page.locator("#app-view")).to_be_visible()
     expect(page.locator("#poll-state")).to_contain_text("Live")
+    expect(page.locator("#usage")).to_contain_text("credits")
     assert page.evaluate("sessionStorage.getItem('docjobs.apiKey')") == local_api.key
     assert page.evaluate("localStorage.length") == 0
     expect(page.locator("#job-type option")).to_have_text(["parse"])  # what the server runs

@@ -210,6 +210,8 @@ def _job_details(job: Job) -> Table:
         ("completed", job.completed_at or ""),
         ("retries", job.retry_count),
     ]
+    if job.credits is not None:
+        rows.append(("credits", f"{job.credits.cost} ({job.credits.state}, {job.credits.period})"))
     if job.options:
         rows.append(("options", json.dumps(job.options)))
     if job.error or job.error_code:
@@ -692,8 +694,8 @@ def usage(ctx: typer.Context) -> None:
         ("remaining", remaining),
     ):
         table.add_row(name, value)
-    for job_type, value in sorted(current.by_type.items()):
-        table.add_row(f"  {job_type}", str(value))
+    for job_type, spent in sorted(current.by_type.items()):
+        table.add_row(f"  {job_type}", f"{spent.used} used, {spent.reserved} reserved")
     state.out.print(table)
 
 

@@ -33,6 +33,14 @@ class DocumentMetadata(_Model):
     pages: int | None = None
 
 
+class JobCredits(_Model):
+    """What a job costs, once its pages are counted."""
+
+    cost: int
+    period: str
+    state: str  # reserved while running, committed when completed, released if failed/cancelled
+
+
 class JobSummary(_Model):
     """A job as ``GET /api/jobs`` lists it."""
 
@@ -64,6 +72,7 @@ class Job(JobSummary):
     error: str | None = None
     error_code: str | None = None
     retry_count: int = 0
+    credits: JobCredits | None = None
 
 
 class SubmittedJob(Job):
@@ -110,12 +119,18 @@ class CancelResult(_Model):
     status: str
 
 
+class TypeUsage(_Model):
+    used: int
+    reserved: int = 0
+
+
 class Usage(_Model):
-    """``GET /api/usage``: this month's credits."""
+    """``GET /api/usage``: this month's credits (``credits_limit`` 0 and ``credits_remaining``
+    None mean unlimited)."""
 
     period: str
     credits_limit: int
     credits_used: int
     credits_reserved: int = 0
     credits_remaining: int | None = None
-    by_type: dict[str, Any] = Field(default_factory=dict)
+    by_type: dict[str, TypeUsage] = Field(default_factory=dict)

@@ -70,6 +70,7 @@ export class Api {
   listJobs({ status, type, limit = 25, pageToken } = {}) {
     return this.request("GET", "api/jobs", { params: { status, type, limit, page_token: pageToken } });
   }
+  usage() { return this.request("GET", "api/usage"); }
   getJob(id) { return this.request("GET", `api/jobs/${encodeURIComponent(id)}`); }
   cancelJob(id) { return this.request("DELETE", `api/jobs/${encodeURIComponent(id)}`); }
   submitJob(body) {

@@ -10,6 +10,7 @@ const PAGE_SIZE = 25;
 const POLL_ACTIVE_MS = 1500;
 const POLL_IDLE_MAX_MS = 15000;
 const POLL_ERROR_MAX_MS = 60000;
+const USAGE_EVERY_MS = 30000;
 
 const state = {
   api: null,
@@ -23,6 +24,7 @@ const state = {
   resultError: null,
   panelError: null,
   poll: { timer: null, interval: POLL_ACTIVE_MS, updated: null, error: null },
+  usageAt: 0,
 };
 
 // ---------------------------------------------------------------- sign in / out
@@ -42,6 +44,7 @@ async function signIn(key, url) {
   $("connection").textContent = `connected to ${new URL(api.baseUrl).host}`;
   show("app");
   await loadJobTypes();
+  await refreshUsage();
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("job");
   if (fromHash) selectJob(fromHash);
   await poll();
@@ -54,6 +57,7 @@ function signOut(message) {
   $("jobs-body").replaceChildren();
   $("job-view").hidden = true;
   $("connection").textContent = "";
+  $("usage").hidden = true;
   show("login");
   const error = $("login-error");
   error.hidden = !message;
@@ -79,6 +83,20 @@ $("login-form").addEventListener("submit", async (event) => {
   }
 });
 $("sign-out").addEventListener("click", () => signOut());
+
+// ---------------------------------------------------------------- credits
+
+async function refreshUsage() {
+  state.usageAt = Date.now();
+  try {
+    const u = await state.api.usage();
+    const left = u.credits_remaining === null ? "unlimited" : `${u.credits_remaining} of ${u.credits_limit} left`;
+    $("usage").textContent = `· credits ${u.period}: ${u.credits_used} used, ${u.credits_reserved} reserved, ${left}`;
+    $("usage").hidden = false;
+  } catch {
+    $("usage").hidden = true; // an API without /api/usage, or a passing error: the jobs matter more
+  }
+}
 
 // ---------------------------------------------------------------- job types
 
@@ -153,6 +171,7 @@ async function poll() {
   try {
     await refreshList();
     await refreshSelected();
+    if (Date.now() - state.usageAt > USAGE_EVERY_MS) await refreshUsage();
     p.error = null;
     p.updated = new Date();
     p.interval = somethingMoves() ? POLL_ACTIVE_MS : Math.min(POLL_IDLE_MAX_MS, p.interval * 2);
@@ -285,6 +304,7 @@ async function submitFile(file) {
     });
     const job = await state.api.submitJob({ type: request.type, document_id: doc.document_id, options: request.options });
     status.textContent = `Submitted ${file.name} as ${request.type} job ${job.id}.`;
+    state.usageAt = 0; // its credits show at the next poll
     await selectJob(job.id);
     pollSoon();
   } catch (err) {

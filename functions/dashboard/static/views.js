@@ -160,6 +160,7 @@ export function jobPanel(job, { onCancel, onClose, onLoadResult, result, resultE
       [job.status === "completed" ? "Completed" : "Ended", when(job.completed_at)],
       ["Took", duration],
       ["Retries", job.retry_count || null],
+      ["Credits", job.credits ? `${job.credits.cost} (${job.credits.state}, ${job.credits.period})` : null],
       ["Options", Object.keys(job.options ?? {}).length ? h("code", {}, JSON.stringify(job.options)) : null],
     ]),
     job.status === "completed" && result ? resultView(result) : null,
