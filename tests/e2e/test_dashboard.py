@@ -94,6 +94,7 @@ def test_dashboard_sign_in_upload_watch_chunks_cancel_and_errors(local_api, brow
     expect(page.locator("#app-view")).to_be_visible()
     expect(page.locator("#poll-state")).to_contain_text("Live")
     expect(page.locator("#usage")).to_contain_text("credits")
+    usage_before = page.locator("#usage").inner_text()
     assert page.evaluate("sessionStorage.getItem('docjobs.apiKey')") == local_api.key
     assert page.evaluate("localStorage.length") == 0
     expect(page.locator("#job-type option")).to_have_text(["parse"])  # what the server runs
@@ -104,6 +105,8 @@ def test_dashboard_sign_in_upload_watch_chunks_cancel_and_errors(local_api, brow
     expect(_badge(page)).to_have_text("completed", timeout=JOB_TIMEOUT_MS)
     expect(page.locator("#job-view .progress .label")).to_have_text("100%")
     expect(page.locator("#job-view .facts")).to_contain_text("quarterly-report.pdf")
+    expect(page.locator("#job-view .stage.skipped")).to_have_text(["ocr"])  # a text PDF needs none
+    expect(page.locator("#usage")).not_to_have_text(usage_before)  # its credits, committed
     row = page.locator("#jobs-body tr.selected")
     expect(row.locator(".badge")).to_have_text("completed")
     _shot(page, "02-job-completed")

@@ -219,6 +219,7 @@ async function refreshSelected(force = false) {
   if (!force && state.selected && TERMINAL.has(state.selected.status) && (state.result || !state.selected.result)) return;
   const job = await state.api.getJob(state.selectedId);
   if (job.id !== state.selectedId) return; // another job was selected meanwhile
+  if (state.selected && !TERMINAL.has(state.selected.status) && TERMINAL.has(job.status)) state.usageAt = 0;
   state.selected = job;
   if (job.status === "completed" && job.result) state.result = job.result;
   renderPanel();

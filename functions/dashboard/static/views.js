@@ -66,14 +66,16 @@ export function jobRow(job, selected, onSelect) {
   h("td", { class: "muted" }, when(job.created_at)));
 }
 
-function stageTrack(job) {
+function stageTrack(job, result) {
   const stages = STAGES[job.type] ?? ALL_STAGES;
   const reached = stages.indexOf(job.stage);
+  // A completed parse says how many pages needed OCR: none means the stage was skipped.
+  const skipped = new Set(result?.metadata?.ocr_pages === 0 ? ["ocr"] : []);
   return h("ol", { class: "stages" }, stages.map((stage, i) => {
     let state = "pending";
-    if (reached >= 0 && i < reached) state = "done";
+    if (reached >= 0 && i < reached) state = skipped.has(stage) ? "skipped" : "done";
     if (i === reached) state = job.status === "completed" ? "done" : TERMINAL.has(job.status) ? "stopped" : "current";
-    return h("li", { class: `stage ${state}` }, stage);
+    return h("li", { class: `stage ${state}`, title: state }, stage);
   }));
 }
 
@@ -144,7 +146,7 @@ export function jobPanel(job, { onCancel, onClose, onLoadResult, result, resultE
       CANCELLABLE.has(job.status) ? h("button", { type: "button", class: "danger", id: "cancel-job", onclick: onCancel }, "Cancel job") : null,
       h("button", { type: "button", class: "link", onclick: onClose, "aria-label": "Close" }, "✕")),
     progressBar(job),
-    stageTrack(job),
+    stageTrack(job, result),
     job.status === "failed" || job.error ? h("div", { class: "job-error", role: "alert" },
       h("strong", {}, job.error_code ?? "ERROR"), " ", job.error ?? "",
       job.retry_count ? h("div", { class: "muted small" }, `after ${job.retry_count} retr${job.retry_count === 1 ? "y" : "ies"}`) : null) : null,
