@@ -243,8 +243,14 @@ class LocalServer:
             if tenant != "dev":
                 lines.append(f"  API key:      {extra}   (tenant {tenant!r})")
         lines += [
+            f"  Dashboard:    {api}/   (paste the API key)",
+            f"  API docs:     {api}/api/docs",
             "",
-            "First upload:",
+            "First job, with the CLI (pip install ./clients/python, or .venv/bin/docjobs):",
+            f"  export DOCJOBS_API_URL={api} DOCJOBS_API_KEY={key}",
+            "  docjobs parse file.pdf --wait",
+            "",
+            "First upload, with curl:",
             f"  export KEY={key}",
             f'  curl -s -X POST {api}/api/documents -H "Authorization: Bearer $KEY" \\',
             "       -H 'Content-Type: application/json' -d '{\"filename\": \"file.pdf\"}'",
@@ -479,6 +485,7 @@ LOCAL_PARAMETERS_FROM_ENV = {
     "OpenAIBaseUrl": ("OPENAI_BASE_URL", ""),
     "OpenAIModel": ("OPENAI_MODEL", ""),
     "OpenAIAllowedModels": ("OPENAI_ALLOWED_MODELS", ""),
+    "CorsAllowOrigins": ("CORS_ALLOW_ORIGINS", None),
 }
 
 

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import CORSConfig, Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
@@ -184,9 +184,30 @@ def current_resolver() -> APIGatewayRestResolver:
     return request[0]
 
 
+#: Headers a browser may send and read across origins.
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "x-amzn-RequestId"]
+
+
+def cors_config() -> CORSConfig | None:
+    """CORS for the origins in CORS_ALLOW_ORIGINS (none: no CORS headers, preflights are 404s)."""
+    from docjobs.core.settings import CorsSettings
+
+    origins = CorsSettings().origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=CORS_EXPOSE_HEADERS,
+        max_age=600,
+    )
+
+
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
-    """A REST (v1 payload) resolver with validation, the given routes and the error mapping."""
-    app = RequestScopedResolver(enable_validation=True)
+    """A REST (v1 payload) resolver with validation, CORS, the given routes and the error mapping."""
+    app = RequestScopedResolver(enable_validation=True, cors=cors_config())
     for router in routers:
         app.include_router(router)
 

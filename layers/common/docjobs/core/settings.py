@@ -65,6 +65,26 @@ class PineconeSettings(BaseSettings):
     embed_dimension: str = "1024"
 
 
+class CorsSettings(BaseSettings):
+    """Browser origins allowed to call the API (template parameter CorsAllowOrigins).
+
+    Read when a function builds its resolver; optional, so functions that never answer a
+    browser need nothing set.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    cors_allow_origins: str = Field(
+        default="",
+        pattern=r"^(\*|https?://[^,\s/]+(,https?://[^,\s/]+)*)?$",
+        description="comma-separated origins, * for any, empty for none",
+    )
+
+    @property
+    def origins(self) -> list[str]:
+        return [origin for origin in self.cors_allow_origins.split(",") if origin]
+
+
 def get_pinecone_settings() -> PineconeSettings:
     return PineconeSettings()
 
