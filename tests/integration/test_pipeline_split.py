@@ -273,3 +273,48 @@ def test_cancel_while_parts_are_written_registers_no_part(
     for document_id in staged:
         assert pipeline.api("GET", f"/api/documents/{document_id}")[0] == 404
     assert pipeline.result_keys(submitted.job_id) == []
+
+
+# --------------------------------------------------------------------------- split in a workflow
+
+
+def _workflow(pipeline: Pipeline, data: bytes, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    document_id = pipeline.upload_document(data, "packet.pdf")
+    status, body = pipeline.api(
+        "POST", "/api/jobs", {"type": "workflow", "document_id": document_id, "options": {"steps": steps}}
+    )
+    assert status == 202, body
+    arn = (
+        pipeline.stack.arn("WorkflowStateMachine").replace(":stateMachine:", ":execution:") + ":" + body["id"]
+    )
+    return pipeline.wait(Submitted(body["id"], arn), timeout=180)
+
+
+def test_a_workflow_parses_each_part_of_a_split(pipeline: Pipeline) -> None:
+    steps = [
+        {"id": "parts", "type": "split", "options": PACKET_OPTIONS},
+        {"id": "text", "type": "parse", "input": "parts.segments"},
+    ]
+    job = _workflow(pipeline, docs.packet_pdf(), steps)
+    assert job["status"] == "completed", job
+    outcome = {step["id"]: step for step in job["result"]["steps"]}
+    assert outcome["parts"]["status"] == "completed" and len(outcome["text"]["job_ids"]) == 3
+    parsed = [pipeline.get(job_id) for job_id in outcome["text"]["job_ids"]]
+    assert sorted(p["metadata"]["pages"] for p in parsed) == [1, 2, 3]
+    assert all(p["status"] == "completed" for p in parsed)
+
+
+def test_a_split_that_finds_no_part_leaves_the_next_step_nothing_to_do(pipeline: Pipeline) -> None:
+    blank = pymupdf.open()
+    blank.new_page()
+    blank.new_page()
+    steps = [
+        {"id": "parts", "type": "split", "options": {"by_separator": "blank_page"}},
+        {"id": "text", "type": "parse", "input": "parts.segments"},
+    ]
+    job = _workflow(pipeline, blank.tobytes(), steps)
+    assert job["status"] == "completed", job
+    outcome = {step["id"]: step for step in job["result"]["steps"]}
+    assert outcome["text"]["job_ids"] == []
+    split_job = pipeline.get(outcome["parts"]["job_ids"][0])
+    assert split_job["result"]["segments"] == [] and split_job["result"]["unassigned_pages"] == [1, 2]
