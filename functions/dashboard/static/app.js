@@ -103,6 +103,8 @@ async function refreshUsage() {
 async function loadJobTypes() {
   const types = await state.api.jobTypes();
   $("job-type").replaceChildren(...types.map((t) => h("option", { value: t }, t)));
+  // parse needs no options: the type a dropped file is submitted as unless the user picks another
+  if (types.includes("parse")) $("job-type").value = "parse";
   const filter = $("filter-type");
   filter.replaceChildren(h("option", { value: "" }, "any"), ...types.map((t) => h("option", { value: t }, t)));
   updateOptionFields();

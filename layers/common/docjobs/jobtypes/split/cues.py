@@ -43,9 +43,13 @@ class PageText:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> PageText:
-        """From a ``pages.jsonl`` row (``ParsedPage``: page, text, headings[{level, text}])."""
+        """From a ``pages.jsonl`` row (``ParsedPage``: page, text, headings[{level, text}], and the
+        running ``header``/``footer`` the parser keeps out of the text: "Page 1 of 2" footers are
+        boundary cues, so they are read here with the page's text)."""
         headings = tuple(str(h.get("text", "")) for h in row.get("headings") or () if isinstance(h, dict))
-        return cls(page=int(row["page"]), text=str(row.get("text") or ""), headings=headings)
+        parts = (row.get("header"), row.get("text"), row.get("footer"))
+        text = "\n".join(str(part) for part in parts if part)
+        return cls(page=int(row["page"]), text=text, headings=headings)
 
 
 @dataclass(frozen=True)
