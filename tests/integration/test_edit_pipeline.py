@@ -58,7 +58,7 @@ def test_redaction_job_registers_a_verified_output_document_a_parse_job_accepts(
     assert job["status"] == "completed", job
     assert job["type"] == "edit" and job["stage"] is None and job["progress"] == 100
     states = pipeline.states_entered(submitted)
-    assert states == ["Upload", "Parse", "NeedsOcr", "Edit", "JobSucceeded"]
+    assert states == ["Upload", "Parse", "ParseInRanges", "NeedsOcr", "Edit", "JobSucceeded"]
 
     result = job["result"]
     assert result["filename"] == "statement_edited.pdf" and result["pages"] == 1

@@ -68,7 +68,14 @@ def test_the_packet_splits_into_its_three_documents_each_a_document_of_the_tenan
     }
     assert "'Page 1 of 2' footer" in result["segments"][0]["evidence"][0]
     states = pipeline.states_entered(submitted)
-    assert states[states.index("Parse") :] == ["Parse", "NeedsOcr", "Decide", "Generate", "JobSucceeded"]
+    assert states[states.index("Parse") :] == [
+        "Parse",
+        "ParseInRanges",
+        "NeedsOcr",
+        "Decide",
+        "Generate",
+        "JobSucceeded",
+    ]
     for segment in result["segments"]:
         assert segment["url"].startswith("http")  # a presigned download, fresh on every read
         info, part = _part(pipeline, segment["document_id"])

@@ -68,7 +68,8 @@ export function jobRow(job, selected, onSelect) {
 
 function stageTrack(job, result) {
   const stages = STAGES[job.type] ?? ALL_STAGES;
-  const reached = stages.indexOf(job.stage);
+  // A completed job shows no stage (it has none running): every stage of its type was reached.
+  const reached = job.status === "completed" ? stages.length : stages.indexOf(job.stage);
   // A completed parse says how many pages needed OCR: none means the stage was skipped.
   const skipped = new Set(result?.metadata?.ocr_pages === 0 ? ["ocr"] : []);
   return h("ol", { class: "stages" }, stages.map((stage, i) => {
