@@ -325,3 +325,41 @@ def test_a_split_that_finds_no_part_leaves_the_next_step_nothing_to_do(pipeline:
     assert outcome["text"]["job_ids"] == []
     split_job = pipeline.get(outcome["parts"]["job_ids"][0])
     assert split_job["result"]["segments"] == [] and split_job["result"]["unassigned_pages"] == [1, 2]
+
+
+def test_a_workflow_cancelled_while_its_split_writes_parts_ends_quietly(
+    pipeline: Pipeline, gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """StopExecution lost (as in the faults tests): the split child and the workflow each find
+    their job cancelled at their next write and end in JobCancelled; no part is registered."""
+    from docjobs.adapters import executions
+    from docjobs.jobtypes.split import generate
+
+    monkeypatch.setattr(executions, "stop_execution", lambda execution_arn, cause: None)
+    real = generate.storage.stage_output
+
+    def stage_then_block(*args: Any, **kwargs: Any) -> Any:
+        output = real(*args, **kwargs)
+        gate.block()
+        return output
+
+    monkeypatch.setattr(generate.storage, "stage_output", stage_then_block)
+    document_id = pipeline.upload_document(docs.packet_pdf(), "packet.pdf")
+    steps = [{"id": "parts", "type": "split", "options": {"every_n_pages": 3}}]
+    status, body = pipeline.api(
+        "POST", "/api/jobs", {"type": "workflow", "document_id": document_id, "options": {"steps": steps}}
+    )
+    assert status == 202, body
+    arn = (
+        pipeline.stack.arn("WorkflowStateMachine").replace(":stateMachine:", ":execution:") + ":" + body["id"]
+    )
+    submitted = Submitted(body["id"], arn)
+    try:
+        gate.wait_entered()
+        assert pipeline.api("DELETE", f"/api/jobs/{submitted.job_id}")[0] == 200
+    finally:
+        gate.release.set()
+    job = pipeline.wait(submitted, timeout=120)
+    assert job["status"] == "cancelled"
+    assert pipeline.states_entered(submitted)[-1] == "JobCancelled"
+    assert len(_registered_documents(pipeline)) == 1
