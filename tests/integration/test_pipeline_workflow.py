@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests import sample_documents as samples
-from tests.integration.conftest import Gate, Pipeline, StatusSpy, Submitted
+from tests.integration.conftest import Gate, Pipeline, StatusSpy, Submitted, block_after_stage_begins
 
 TWO_PARSES = [
     {"id": "plain", "type": "parse"},
@@ -107,17 +107,7 @@ def test_on_error_continue_records_the_failure_and_goes_on(pipeline: Pipeline) -
 def test_cancel_mid_workflow_cancels_the_running_children(
     pipeline: Pipeline, gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from docjobs.domain import transitions
-
-    real = transitions.begin_stage
-
-    def blocked(tenant_id: str, job_id: str, name: str, *, retrying: bool) -> Any:
-        value = real(tenant_id, job_id, name, retrying=retrying)  # type: ignore[arg-type]
-        if name == "parsing":
-            gate.block()
-        return value
-
-    monkeypatch.setattr(transitions, "begin_stage", blocked)
+    block_after_stage_begins(monkeypatch, "parsing", gate)
     submitted = _submit_workflow(pipeline, samples.multi_page_pdf(2), TWO_PARSES)
     try:
         gate.wait_entered()
@@ -223,7 +213,6 @@ def test_a_cancel_whose_stop_is_lost_ends_the_workflow_quietly(
     pipeline: Pipeline, gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from docjobs.adapters import executions
-    from docjobs.domain import transitions
 
     real_stop = executions.stop_execution
     workflow_arn = pipeline.stack.arn("WorkflowStateMachine").replace(":stateMachine:", ":execution:")
@@ -232,15 +221,7 @@ def test_a_cancel_whose_stop_is_lost_ends_the_workflow_quietly(
         "stop_execution",
         lambda arn, cause: None if arn.startswith(workflow_arn) else real_stop(arn, cause),
     )
-    real = transitions.begin_stage
-
-    def blocked(tenant_id: str, job_id: str, name: str, *, retrying: bool) -> Any:
-        value = real(tenant_id, job_id, name, retrying=retrying)  # type: ignore[arg-type]
-        if name == "parsing":
-            gate.block()
-        return value
-
-    monkeypatch.setattr(transitions, "begin_stage", blocked)
+    block_after_stage_begins(monkeypatch, "parsing", gate)
     submitted = _submit_workflow(pipeline, samples.multi_page_pdf(1), TWO_PARSES)
     try:
         gate.wait_entered()
