@@ -56,11 +56,17 @@ class _UsageLike(Protocol):
 
 
 class JsonModel(Protocol):
-    """The model engine seam's protocol (only what this module calls)."""
+    """The model engine seam's protocol (only what this module reads; read-only, so the seam's
+    engines, whose ``name`` is the narrower ``EngineName``, fit it)."""
 
-    name: str
-    model: str
-    max_input_tokens: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def max_input_tokens(self) -> int: ...
 
     def complete_json(
         self, system: str, user: str, schema: Mapping[str, Any]
