@@ -21,6 +21,13 @@ from tests.integration.conftest import Gate, Pipeline, Submitted
 PACKET_OPTIONS: dict[str, Any] = {"categories": docs.PACKET_CATEGORIES}
 
 
+@pytest.fixture(autouse=True)
+def rules_only(pipeline: Pipeline) -> None:
+    """Only the rules engine configured (the template's default Bedrock model switched off), so
+    ``engine: auto`` classifies with rules; the model engines: test_pipeline_split_models.py."""
+    pipeline.configure(BEDROCK_MODEL_ID="", OPENAI_BASE_URL="", OPENAI_MODEL="")
+
+
 def _submit(pipeline: Pipeline, data: bytes, filename: str, options: dict[str, Any]) -> Submitted:
     document_id = pipeline.upload_document(data, filename)
     status, body = pipeline.api(

@@ -132,7 +132,11 @@ def test_the_packet_workflow_splits_extracts_per_part_and_generates_a_report(pip
     from tests import split_documents
 
     steps = [
-        {"id": "parts", "type": "split", "options": {"categories": split_documents.PACKET_CATEGORIES}},
+        {
+            "id": "parts",
+            "type": "split",
+            "options": {"categories": split_documents.PACKET_CATEGORIES, "engine": "rules"},
+        },
         {
             "id": "fields",
             "type": "extract",

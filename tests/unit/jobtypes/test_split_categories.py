@@ -14,6 +14,7 @@ import pymupdf
 import pytest
 
 from docjobs.core.errors import InputValidationError
+from docjobs.engines.models import ModelInputTooLongError
 from docjobs.jobtypes.split.categories import plan_by_categories
 from docjobs.jobtypes.split.classify_model import ModelAnswerInvalidError, answer_problems
 from docjobs.jobtypes.split.cues import PageText, label_resets, page_cues
@@ -305,3 +306,44 @@ def test_long_packets_go_to_the_model_in_windows_that_carry_the_previous_page() 
     assert len(model.calls) == 3
     assert "The page before this window (page 20) was classified 'invoice'" in model.calls[1]["user"]
     assert "characters left out" in model.calls[0]["user"]  # long pages are excerpted, and say so
+
+
+@dataclass
+class SmallContextModel(StubModel):
+    """A server whose real context is smaller than the configured budget: more than 3 pages in a
+    prompt is refused as too long, as the seam's engines report it."""
+
+    refused: int = 0
+
+    def complete_json(
+        self, system: str, user: str, schema: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], StubUsage]:
+        if user.count("<page number=") > 3:
+            self.refused += 1
+            raise ModelInputTooLongError("maximum context length exceeded")
+        return super().complete_json(system, user, schema)
+
+
+def test_a_window_the_model_refuses_as_too_long_is_asked_in_halves() -> None:
+    model = SmallContextModel(
+        answers=[
+            _entries((1, "invoice", "start"), (2, "invoice", "continue"), (3, "letter", "start")),
+            _entries((5, "contract", "start"), (6, "contract", "continue"), (7, "contract", "continue")),
+        ]
+    )
+    plan = plan_by_categories(stream_pages(docs.packet_pdf()), 7, _options(), engine=model)
+    assert _spans(plan) == docs.PACKET_DOCUMENTS
+    assert model.refused == 1 and len(model.calls) == 2
+    assert "The first page below is the first page of the stack" in model.calls[0]["user"]
+    assert "The page before this window (page 3) was classified 'letter'" in model.calls[1]["user"]
+
+
+def test_a_single_page_refused_as_too_long_fails_the_job() -> None:
+    class Tiny(StubModel):
+        def complete_json(
+            self, system: str, user: str, schema: Mapping[str, Any]
+        ) -> tuple[dict[str, Any], StubUsage]:
+            raise ModelInputTooLongError("maximum context length exceeded")
+
+    with pytest.raises(ModelInputTooLongError):
+        plan_by_categories(stream_pages(docs.packet_pdf()), 7, _options(), engine=Tiny(answers=[]))

@@ -6,7 +6,6 @@ import pytest
 
 from docjobs.core.errors import InputValidationError
 from docjobs.jobtypes.registry import option_path
-from docjobs.jobtypes.split.engines import check_engine
 from docjobs.jobtypes.split.options import PageRange, SplitOptions, parse_page_range
 from docjobs.jobtypes.split.spec import SPEC
 
@@ -122,12 +121,29 @@ def test_text_options_follow_the_strategy() -> None:
     assert again == rules
 
 
-def test_model_engines_are_refused_naming_the_configured_ones() -> None:
+def _check(options: dict[str, object]) -> None:
+    assert SPEC.check_submission is not None
+    SPEC.check_submission("tenant", validate_split_options(options))
+
+
+def test_unconfigured_model_engines_are_refused_naming_the_configured_ones() -> None:
     with pytest.raises(
         InputValidationError,
         match="'bedrock' is not configured in this deployment; configured engines: rules",
     ):
-        check_engine(validate_split_options({"categories": [{"name": "a"}], "engine": "bedrock"}))
+        _check({"categories": [{"name": "a"}], "engine": "bedrock"})
     with pytest.raises(InputValidationError, match="the rules engine takes no model"):
-        check_engine(validate_split_options({"categories": [{"name": "a"}], "model": "llama3"}))
-    assert check_engine(validate_split_options({"categories": [{"name": "a"}]})) == "rules"
+        _check({"categories": [{"name": "a"}], "model": "llama3"})
+    _check({"categories": [{"name": "a"}]})
+    _check({"every_n_pages": 2})  # rule strategies take no engine
+
+
+def test_a_configured_model_engine_and_its_allowed_models_are_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "llama3.2:3b")
+    _check({"categories": [{"name": "a"}], "engine": "openai"})
+    _check({"categories": [{"name": "a"}], "engine": "openai", "model": "llama3.2:3b"})
+    with pytest.raises(InputValidationError, match="'qwen3' is not allowed for the openai engine"):
+        _check({"categories": [{"name": "a"}], "engine": "openai", "model": "qwen3"})

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from docjobs.core.errors import InputValidationError
+from docjobs.engines.models.base import ModelInputTooLongError
 from docjobs.jobtypes.split.cues import PageCues, PageText, page_cues
 from docjobs.jobtypes.split.options import UNCATEGORIZED, Category
 from docjobs.jobtypes.split.plan import Segment, Usage
@@ -56,11 +57,17 @@ class _UsageLike(Protocol):
 
 
 class JsonModel(Protocol):
-    """The model engine seam's protocol (only what this module calls)."""
+    """The model engine seam's protocol (only what this module reads; read-only, so the seam's
+    engines, whose ``name`` is the narrower ``EngineName``, fit it)."""
 
-    name: str
-    model: str
-    max_input_tokens: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def max_input_tokens(self) -> int: ...
 
     def complete_json(
         self, system: str, user: str, schema: Mapping[str, Any]
@@ -265,6 +272,29 @@ def _ask(
     return answers, usage
 
 
+def _ask_window(
+    engine: JsonModel,
+    system: str,
+    asked: list[tuple[int, str]],
+    previous: PageAnswer | None,
+    names: list[str],
+) -> tuple[list[PageAnswer], Usage]:
+    """Answers for ``asked`` (page number, prompt element); a window the model refuses as too long
+    (ModelInputTooLongError: its real context is smaller than the configured budget) is asked in
+    two halves, the second carrying the first half's last page. One page refused stays an error."""
+    numbers = [page for page, _ in asked]
+    user = build_prompt([element for _, element in asked], numbers, previous)
+    try:
+        return _ask(engine, system, user, numbers, names)
+    except ModelInputTooLongError:
+        if len(asked) == 1:
+            raise
+    middle = len(asked) // 2
+    first, usage = _ask_window(engine, system, asked[:middle], previous, names)
+    second, used = _ask_window(engine, system, asked[middle:], first[-1], names)
+    return first + second, usage.add(used)
+
+
 def _usage(used: Any) -> Usage:
     return Usage(
         input_tokens=int(getattr(used, "input_tokens", 0) or 0),
@@ -318,10 +348,14 @@ def segment_by_model(
         asked = [(page, cues, element) for page, cues, element in window if element is not None]
         answers: dict[int, PageAnswer] = {}
         if asked:
-            numbers = [page.page for page, _, _ in asked]
             context = previous if builder.is_open else None
-            user = build_prompt([element for _, _, element in asked], numbers, context)
-            found, used = _ask(engine, system, user, numbers, names)
+            found, used = _ask_window(
+                engine,
+                system,
+                [(page.page, element) for page, _, element in asked if element],
+                context,
+                names,
+            )
             usage = usage.add(used)
             answers = {answer.page: answer for answer in found}
         for page, cues, element in window:

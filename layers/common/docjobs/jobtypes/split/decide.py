@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from docjobs.adapters import aws_clients, storage
 from docjobs.core.models import JobRecord
 from docjobs.domain import transitions
+from docjobs.engines.models import resolve_engine
 from docjobs.jobtypes.parse.chunk import merged_pages
 from docjobs.jobtypes.split.categories import plan_by_categories
 from docjobs.jobtypes.split.cues import PageText, label_resets
-from docjobs.jobtypes.split.engines import check_engine
 from docjobs.jobtypes.split.options import SplitOptions
 from docjobs.jobtypes.split.plan import SplitPlan
 from docjobs.jobtypes.split.rules import plan_by_rules
@@ -70,14 +70,16 @@ def decide(task: DecideInput, job: JobRecord) -> DecideOutput:
             else:
                 plan = plan_by_rules(doc, options, progress=progress.update)
     if plan is None:
-        check_engine(options)  # the deployment's engines may have changed since submission
+        # The same choice as at submission (a 400 then); the deployment's engines may have changed
+        # since, which fails the job with VALIDATION_ERROR naming the configured ones.
+        choice = resolve_engine(options.engine, options.model)
         total = task.parse.pages
         pages = (PageText.from_row(row) for row in merged_pages(job.tenant_id, job.id))
         plan = plan_by_categories(
             pages,
             total,
             options,
-            engine=None,
+            engine=choice.engine,
             label_resets=resets,
             progress=lambda page: progress.update(page / total),
         )

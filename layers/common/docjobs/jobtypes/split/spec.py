@@ -9,14 +9,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from docjobs.engines.models import check_engine_request
 from docjobs.jobtypes.registry import JobTypeSpec
-from docjobs.jobtypes.split.engines import check_engine
 from docjobs.jobtypes.split.options import SplitOptions
 
 
 def _check_submission(tenant_id: str, options: BaseModel) -> None:
+    """``categories``: an engine (or model) this deployment does not have is a 400 naming the ones
+    it has. Rule strategies take no engine (the options refuse one)."""
     assert isinstance(options, SplitOptions)
-    check_engine(options)
+    if options.strategy == "categories":
+        check_engine_request(options.engine, options.model, path="options")
 
 
 def _truncated(summary: Mapping[str, Any]) -> dict[str, Any]:
