@@ -27,7 +27,10 @@ STEPS: list[dict[str, Any]] = [
         "input": "parts.segments",
         "options": {
             "engine": "rules",
-            "schema": {"type": "object", "properties": {"total": {"type": "number"}, "date": {"type": "string"}}},
+            "schema": {
+                "type": "object",
+                "properties": {"total": {"type": "number"}, "date": {"type": "string"}},
+            },
         },
     },
     {
@@ -35,7 +38,9 @@ STEPS: list[dict[str, Any]] = [
         "type": "generate",
         "input": "fields",
         "options": {
-            "template": {"markdown": "# Packet\n{% for i in items %}- {{ i.total | default('-') }}\n{% endfor %}"},
+            "template": {
+                "markdown": "# Packet\n{% for i in items %}- {{ i.total | default('-') }}\n{% endfor %}"
+            },
             "output": {"format": "pdf", "filename": "report.pdf"},
         },
     },
@@ -80,7 +85,9 @@ def main() -> None:
             docjobs.core.settings.get_settings.cache_clear()
             headers = {"Authorization": f"Bearer {api_keys.create_api_key('bench', name='bench')}"}
 
-            def api(method: str, path: str, body: Any = None, headers: dict[str, str] = headers) -> Any:
+            def api(
+                method: str, path: str, body: Any = None, stack: EmulatedStack = stack, headers: Any = headers
+            ) -> Any:
                 _, _, raw = stack.api_request(method, path, headers=headers, body=body)
                 return json.loads(raw)
 
@@ -108,7 +115,9 @@ def main() -> None:
             by_step = {s["id"]: len(s["job_ids"]) for s in job["result"]["steps"]}
             rows.append((poll, job["status"], wall, child_sum, len(children), by_step, transitions))
             stack.close()
-    print("poll s | status | workflow wall s | sum of children s | children | per step | transitions | per step")
+    print(
+        "poll s | status | workflow wall s | sum of children s | children | per step | transitions | per step"
+    )
     for poll, status, wall, child_sum, count, by_step, transitions in rows:
         print(
             f"{poll:6} | {status} | {wall:15.1f} | {child_sum:17.1f} | {count:8} | {by_step} | "
