@@ -712,9 +712,10 @@ def split(
     ]
     if len(given) != 1:
         found = f" (got {' and '.join(given)})" if given else ""
-        raise typer.BadParameter(
+        _fail(
+            _state(ctx),
+            ExitCode.USAGE,
             f"give exactly one of --pages, --every, --outline, --blank-pages, --categories{found}",
-            param_hint="strategy",
         )
     if engine and categories is None:
         raise typer.BadParameter("only applies to --categories", param_hint="--engine")
@@ -788,9 +789,7 @@ def edit(
     if ops is not None:
         operations.extend(_json_list(ops, "--ops", "operations"))
     if not operations:
-        raise typer.BadParameter(
-            "nothing to do: give --redact-pii, --redact-text or --ops", param_hint="operations"
-        )
+        _fail(_state(ctx), ExitCode.USAGE, "nothing to do: give --redact-pii, --redact-text or --ops")
     out_dir, output_file = _output_target(out, files)
     options: dict[str, Any] = {"operations": operations}
     if output_file is not None:
