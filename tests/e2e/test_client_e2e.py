@@ -6,6 +6,7 @@ import asyncio
 import json
 import urllib.request
 
+import pymupdf
 import pytest
 from typer.testing import CliRunner
 
@@ -198,6 +199,58 @@ def test_cli_usage_errors_and_refusals(local_api, report):
     assert wrong_key.exit_code == ExitCode.API_REFUSED and "UNAUTHORIZED" in wrong_key.output
     missing = cli(local_api, "jobs", "show", "01a00000-0000-7000-8000-000000000000")
     assert missing.exit_code == ExitCode.API_REFUSED and "NOT_FOUND" in missing.output
+
+
+def test_cli_split_wait_downloads_every_part(local_api, report, tmp_path):
+    result = cli(local_api, "--json", "split", str(report), "--pages", "1,2-", "--wait", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    [submission] = json.loads(result.stdout)
+    parts = [p for p in submission["outputs"] if p.endswith(".pdf")]
+    assert len(parts) == 2
+    assert [pymupdf.open(p).page_count for p in parts] == [1, 2]
+
+
+def test_cli_edit_wait_redacts_and_downloads_the_pdf(local_api, report, tmp_path):
+    target = tmp_path / "clean.pdf"
+    result = cli(
+        local_api, "edit", str(report), "--redact-text", "Closing remarks", "--wait", "-o", str(target)
+    )
+    assert result.exit_code == 0, result.output
+    with pymupdf.open(target) as doc:
+        pages, text = doc.page_count, "".join(page.get_text() for page in doc)
+    assert pages == 3 and "Closing remarks" not in text and "Section 2" in text
+    nothing = cli(local_api, "edit", str(report))
+    assert nothing.exit_code == ExitCode.USAGE and "nothing to do" in nothing.output
+
+
+def test_cli_generate_wait_renders_the_template_to_the_output_path(local_api, tmp_path):
+    template = tmp_path / "note.md"
+    template.write_text("# Note for {{ name }}\n\nTotal: {{ total }}\n")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps({"name": "Ada Lovelace", "total": 42}))
+    target = tmp_path / "note.pdf"
+    result = cli(
+        local_api, "generate", "--template", str(template), "--data", str(data), "-o", str(target), "--wait"
+    )
+    assert result.exit_code == 0, result.output
+    with pymupdf.open(target) as doc:
+        assert "Ada Lovelace" in doc[0].get_text()
+    missing = tmp_path / "partial.json"
+    missing.write_text(json.dumps({"name": "Ada"}))
+    strict = cli(local_api, "generate", "--template", str(template), "--data", str(missing), "--wait")
+    assert strict.exit_code == ExitCode.JOB_FAILED, strict.output
+    assert "VALIDATION_ERROR" in strict.output and "total" in strict.output
+
+
+def test_cli_extract_with_the_rules_engine(local_api, report, tmp_path):
+    schema = tmp_path / "schema.json"
+    properties = {"title": {"type": "string"}}
+    schema.write_text(json.dumps({"type": "object", "properties": properties, "required": ["title"]}))
+    flags = ["--schema", str(schema), "--engine", "rules", "--wait", "-o", str(tmp_path)]
+    result = cli(local_api, "--json", "extract", str(report), *flags)
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "report.extract.json").read_text())
+    assert "title" in saved["data"] and saved["metadata"]["engine"] == "rules"
 
 
 # ---------------------------------------------------------------------------- CORS

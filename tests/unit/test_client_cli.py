@@ -20,11 +20,11 @@ BODY = json.dumps({"event": "job.completed", "job": {"id": "j-42", "status": "co
 def test_help_lists_the_commands_and_the_exit_codes():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("parse", "submit", "jobs", "usage", "webhooks"):
+    for command in ("parse", "extract", "split", "edit", "generate", "submit", "jobs", "usage", "webhooks"):
         assert command in result.output
     assert "Exit codes" in result.output
-    # types the server does not run yet have no command of their own
-    assert runner.invoke(app, ["extract", "--help"]).exit_code == ExitCode.USAGE
+    # a type without a command of its own is reached through `submit TYPE`
+    assert runner.invoke(app, ["workflow", "--help"]).exit_code == ExitCode.USAGE
 
 
 def test_jobs_group_has_ls_show_cancel_wait_result():

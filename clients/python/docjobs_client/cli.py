@@ -6,8 +6,9 @@ Exit codes (also in ``docjobs --help``):
   request (401, 404, 409, 429) · 4 the API or storage could not be reached (5xx, network) ·
   5 timed out waiting.
 
-Job types get one command each (``parse`` today); a type the server adds is a few lines here
-(see ``parse``), and ``docjobs submit TYPE`` reaches any type meanwhile.
+Job types get one command each (``parse``, ``extract``, ``split``, ``edit``, ``generate``); a type
+the server adds is a few lines here (see ``parse``), and ``docjobs submit TYPE`` reaches any type
+meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
@@ -260,17 +261,24 @@ def _output_documents(result: dict[str, Any]) -> list[str]:
     return ids
 
 
-async def _save_outputs(client: AsyncClient, sub: Submission, out_dir: Path) -> None:
-    """The job's result JSON, and every output document it wrote, into ``out_dir``."""
+async def _save_outputs(
+    client: AsyncClient, sub: Submission, out_dir: Path, output_file: Path | None = None
+) -> None:
+    """The job's result JSON, and every output document it wrote, into ``out_dir``; with
+    ``output_file``, the (single) output document goes there instead, the JSON beside it."""
     assert sub.job is not None
+    if output_file is not None:
+        out_dir = output_file.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     result = await client.result(sub.job)
     stem = Path(sub.source).stem if "://" not in sub.source else sub.job.id
     result_path = out_dir / f"{stem}.{sub.job.type}.json"
     result_path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     sub.outputs.append(result_path)
-    for document_id in _output_documents(result):
-        sub.outputs.append(await client.download(document_id, out_dir))
+    documents = _output_documents(result)
+    for index, document_id in enumerate(documents):
+        target = output_file if output_file is not None and index == 0 else out_dir
+        sub.outputs.append(await client.download(document_id, target))
 
 
 async def _submit_and_follow(
@@ -284,6 +292,9 @@ async def _submit_and_follow(
     out_dir: Path,
     webhook_url: str | None,
     metadata: dict[str, Any] | None,
+    output_file: Path | None = None,
+    with_document: bool = True,
+    prepare: Prepare | None = None,
 ) -> list[Submission]:
     submissions = [Submission(source) for source in sources]
     show_progress = wait and not state.json
@@ -300,6 +311,8 @@ async def _submit_and_follow(
     limit = asyncio.Semaphore(4)  # uploads at once
 
     async with state.async_client() as client:
+        if prepare is not None:
+            await prepare(client, options)
 
         async def one(sub: Submission) -> None:
             name = Path(sub.source).name if "://" not in sub.source else sub.source
@@ -313,7 +326,11 @@ async def _submit_and_follow(
                 progress.update(task, completed=job.progress, status=_status(job.status), stage=stage)
 
             async with limit:
-                if "://" in sub.source:
+                if not with_document:  # the source only names the job (generate's template)
+                    sub.job = await client.submit(
+                        job_type, options=options, webhook_url=webhook_url, metadata=metadata
+                    )
+                elif "://" in sub.source:
                     sub.job = await client.submit(
                         job_type,
                         input=sub.source,
@@ -335,7 +352,7 @@ async def _submit_and_follow(
                 return
             sub.job = await client.wait(sub.job, timeout=timeout, on_progress=moved)
             if sub.job.status == "completed":
-                await _save_outputs(client, sub, out_dir)
+                await _save_outputs(client, sub, out_dir, output_file)
             else:
                 sub.error = f"{sub.job.error_code or 'CANCELLED'}: {sub.job.error or sub.job.status}"
 
@@ -345,6 +362,10 @@ async def _submit_and_follow(
         if isinstance(result, BaseException):
             raise result
     return submissions
+
+
+#: Work done once before the jobs are submitted (e.g. uploading a template), filling ``options``.
+Prepare = Callable[[AsyncClient, dict[str, Any]], Awaitable[None]]
 
 
 def _report(state: State, submissions: list[Submission], wait: bool) -> ExitCode:
@@ -430,10 +451,18 @@ def run_job_command(
     out_dir: Path,
     webhook_url: str | None = None,
     metadata: str | None = None,
+    output_file: Path | None = None,
+    with_document: bool = True,
+    prepare: Prepare | None = None,
 ) -> None:
-    """What every job type's command does once it has turned its flags into ``options``."""
+    """What every job type's command does once it has turned its flags into ``options``.
+
+    ``output_file``: with --wait, the output document goes to this path (one source only).
+    ``with_document=False``: the sources only name the jobs; nothing is uploaded for them.
+    """
     state = _state(ctx)
-    _check_sources(sources)
+    if with_document:
+        _check_sources(sources)
     meta = _json_object(metadata, "--metadata")
     with _errors(state):
         submissions = asyncio.run(
@@ -447,6 +476,9 @@ def run_job_command(
                 out_dir=out_dir,
                 webhook_url=webhook_url,
                 metadata=meta,
+                output_file=output_file,
+                with_document=with_document,
+                prepare=prepare,
             )
         )
     raise typer.Exit(_report(state, submissions, wait))
@@ -535,8 +567,354 @@ def submit(
     )  # fmt: skip
 
 
+# ---------------------------------------------------------------------------- type commands' helpers
+
+
+def _json_file(path: Path, param: str) -> Any:
+    """A JSON file's value; a missing or malformed file is a usage error naming the option."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"{path}: {exc.strerror or exc}", param_hint=param) from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{path} is not JSON: {exc}", param_hint=param) from None
+
+
+def _json_list(path: Path, param: str, key: str) -> list[Any]:
+    """A JSON file holding a list, or an object with that list under ``key``."""
+    value = _json_file(path, param)
+    if isinstance(value, dict) and key in value:
+        value = value[key]
+    if not isinstance(value, list) or not value:
+        raise typer.BadParameter(
+            f"{path} must hold a non-empty JSON list (or an object with {key!r})", param_hint=param
+        )
+    return value
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _output_target(out: Path | None, sources: list[str], param: str = "--out") -> tuple[Path, Path | None]:
+    """``-o``: a directory (existing, or written with a trailing slash) or, for one source, a file."""
+    if out is None:
+        return Path("."), None
+    if out.is_dir() or str(out).endswith(("/", "\\")):
+        return out, None
+    if len(sources) > 1:
+        raise typer.BadParameter(
+            f"{out} is not a directory: with several files, -o names the directory they go to",
+            param_hint=param,
+        )
+    return out.parent, out
+
+
+class Engine(StrEnum):
+    auto = "auto"
+    bedrock = "bedrock"
+    openai = "openai"
+    rules = "rules"
+
+
+PII_KINDS = ("email", "phone", "credit_card", "iban", "us_ssn")
+
+
+@app.command(epilog=EPILOG)
+def extract(
+    ctx: typer.Context,
+    files: Sources,
+    schema: Annotated[
+        Path,
+        typer.Option(
+            "--schema", help="JSON Schema (type: object) of the data to extract", show_default=False
+        ),
+    ],
+    instructions: Annotated[
+        str | None, typer.Option(help="guidance for a model engine (≤ 4,000 chars)")
+    ] = None,
+    engine: Annotated[
+        Engine | None, typer.Option(help="who extracts (default auto: first configured)")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="the model for a model engine")] = None,
+    pages: Annotated[str | None, typer.Option(help='page selection, e.g. "1-3,7,10-"')] = None,
+    option: Options = None,
+    wait: Wait = False,
+    timeout: Timeout = None,
+    out: OutDir = Path("."),
+    webhook_url: WebhookUrl = None,
+    metadata: Metadata = None,
+) -> None:
+    """Extract data matching a JSON Schema, each value with its page and verification."""
+    value = _json_file(schema, "--schema")
+    if not isinstance(value, dict):
+        raise typer.BadParameter(f"{schema} must hold a JSON Schema object", param_hint="--schema")
+    options: dict[str, Any] = {"schema": value}
+    if instructions is not None:
+        if not instructions.strip():
+            raise typer.BadParameter("is empty", param_hint="--instructions")
+        options["instructions"] = instructions
+    if engine:
+        options["engine"] = engine.value
+    if model:
+        options["model"] = model
+    if pages:
+        options["pages"] = pages
+    options.update(_parse_option_pairs(option or []))
+    run_job_command(
+        ctx, "extract", files, options, wait=wait, timeout=timeout, out_dir=out,
+        webhook_url=webhook_url, metadata=metadata,
+    )  # fmt: skip
+
+
+@app.command(epilog=EPILOG)
+def split(
+    ctx: typer.Context,
+    files: Sources,
+    pages: Annotated[
+        str | None, typer.Option("--pages", help='explicit parts, e.g. "1-3,4-" (N, N-M or N- to the end)')
+    ] = None,
+    every: Annotated[int | None, typer.Option("--every", min=1, help="parts of N pages")] = None,
+    outline: Annotated[
+        int | None, typer.Option("--outline", min=1, help="one part per bookmark of this LEVEL")
+    ] = None,
+    blank_pages: Annotated[
+        bool, typer.Option("--blank-pages", help="blank pages separate parts (and are dropped)")
+    ] = False,
+    categories: Annotated[
+        Path | None,
+        typer.Option(
+            "--categories",
+            help='JSON list of {"name", "description", "keywords"}: cut where the category changes',
+        ),
+    ] = None,
+    engine: Annotated[Engine | None, typer.Option(help="with --categories: who classifies pages")] = None,
+    option: Options = None,
+    wait: Wait = False,
+    timeout: Timeout = None,
+    out: OutDir = Path("."),
+    webhook_url: WebhookUrl = None,
+    metadata: Metadata = None,
+) -> None:
+    """Split documents into parts (one strategy); --wait downloads each part's PDF."""
+    given = [
+        name
+        for name, value in (
+            ("--pages", pages),
+            ("--every", every),
+            ("--outline", outline),
+            ("--blank-pages", blank_pages),
+            ("--categories", categories),
+        )
+        if value
+    ]
+    if len(given) != 1:
+        found = f" (got {' and '.join(given)})" if given else ""
+        _fail(
+            _state(ctx),
+            ExitCode.USAGE,
+            f"give exactly one of --pages, --every, --outline, --blank-pages, --categories{found}",
+        )
+    if engine and categories is None:
+        raise typer.BadParameter("only applies to --categories", param_hint="--engine")
+    options: dict[str, Any] = {}
+    if pages:
+        ranges = _comma_list(pages)
+        if not ranges:
+            raise typer.BadParameter(f"{pages!r}: no page range", param_hint="--pages")
+        options["page_ranges"] = ranges
+    elif every:
+        options["every_n_pages"] = every
+    elif outline:
+        options["by_outline"] = {"level": outline}
+    elif blank_pages:
+        options["by_separator"] = "blank_page"
+    elif categories is not None:
+        options["categories"] = _json_list(categories, "--categories", "categories")
+        if engine:
+            options["engine"] = engine.value
+    options.update(_parse_option_pairs(option or []))
+    run_job_command(
+        ctx, "split", files, options, wait=wait, timeout=timeout, out_dir=out,
+        webhook_url=webhook_url, metadata=metadata,
+    )  # fmt: skip
+
+
+@app.command(epilog=EPILOG)
+def edit(
+    ctx: typer.Context,
+    files: Sources,
+    redact_pii: Annotated[
+        str | None, typer.Option("--redact-pii", help=f"remove these kinds: {','.join(PII_KINDS)}")
+    ] = None,
+    redact_text: Annotated[
+        list[str] | None, typer.Option("--redact-text", help="remove this exact text (repeatable)")
+    ] = None,
+    ops: Annotated[
+        Path | None,
+        typer.Option(
+            "--ops", help="JSON list of operations (fill_form, stamp, rotate_pages...), after redaction"
+        ),
+    ] = None,
+    option: Options = None,
+    wait: Wait = False,
+    timeout: Timeout = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="with --wait: the edited PDF's path (one FILE), or a directory"),
+    ] = None,
+    webhook_url: WebhookUrl = None,
+    metadata: Metadata = None,
+) -> None:
+    """Edit PDFs (real redaction, forms, pages, stamps); --wait downloads the edited PDF."""
+    operations: list[Any] = []
+    redact: dict[str, Any] = {"op": "redact"}
+    if redact_pii is not None:
+        kinds = _comma_list(redact_pii)
+        unknown = [kind for kind in kinds if kind not in PII_KINDS]
+        if unknown or not kinds:
+            raise typer.BadParameter(
+                f"{', '.join(unknown) or repr(redact_pii)}: choose from {', '.join(PII_KINDS)}",
+                param_hint="--redact-pii",
+            )
+        redact["pii"] = list(dict.fromkeys(kinds))
+    if redact_text:
+        if not all(text.strip() for text in redact_text):
+            raise typer.BadParameter("empty text", param_hint="--redact-text")
+        redact["text"] = redact_text
+    if len(redact) > 1:
+        operations.append(redact)
+    if ops is not None:
+        operations.extend(_json_list(ops, "--ops", "operations"))
+    if not operations:
+        _fail(_state(ctx), ExitCode.USAGE, "nothing to do: give --redact-pii, --redact-text or --ops")
+    out_dir, output_file = _output_target(out, files)
+    options: dict[str, Any] = {"operations": operations}
+    if output_file is not None:
+        options["output_filename"] = output_file.name
+    options.update(_parse_option_pairs(option or []))
+    run_job_command(
+        ctx, "edit", files, options, wait=wait, timeout=timeout, out_dir=out_dir,
+        webhook_url=webhook_url, metadata=metadata, output_file=output_file,
+    )  # fmt: skip
+
+
+class OutputFormat(StrEnum):
+    pdf = "pdf"
+    docx = "docx"
+    html = "html"
+    md = "md"
+
+
+TEMPLATE_KINDS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+@app.command(epilog=EPILOG)
+def generate(
+    ctx: typer.Context,
+    template: Annotated[
+        Path,
+        typer.Option(
+            "--template",
+            help="Jinja2 template: .html or .md (sent inline) or .docx (uploaded)",
+            show_default=False,
+        ),
+    ],
+    data: Annotated[Path | None, typer.Option("--data", help="JSON object the template reads")] = None,
+    data_from_job: Annotated[
+        str | None, typer.Option(help="use the data of this completed extract job instead of --data")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat | None, typer.Option("--format", help="output format (default: -o's suffix, else pdf)")
+    ] = None,
+    page_size: Annotated[str | None, typer.Option(help="A4 or letter (pdf output)")] = None,
+    lenient: Annotated[
+        bool, typer.Option("--lenient", help="render variables the data lacks as empty instead of failing")
+    ] = False,
+    option: Options = None,
+    wait: Wait = False,
+    timeout: Timeout = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="the output document's path (its suffix sets --format), or a directory"
+        ),
+    ] = None,
+    webhook_url: WebhookUrl = None,
+    metadata: Metadata = None,
+) -> None:
+    """Generate a document from a template and JSON data; --wait downloads it."""
+    if not template.is_file():
+        raise typer.BadParameter(f"{template}: no such file", param_hint="--template")
+    suffix = template.suffix.lower()
+    if suffix not in TEMPLATE_KINDS and suffix != ".docx":
+        raise typer.BadParameter(
+            f"{template}: a template is .html, .md or .docx, not {suffix or 'a file without suffix'}",
+            param_hint="--template",
+        )
+    if data is not None and data_from_job:
+        raise typer.BadParameter("give --data or --data-from-job, not both", param_hint="--data")
+    options: dict[str, Any] = {}
+    prepare: Prepare | None = None
+    if suffix == ".docx":
+
+        async def upload_template(client: AsyncClient, options: dict[str, Any]) -> None:
+            document = await client.upload(template)
+            options["template"] = {"document_id": document.document_id}
+
+        prepare = upload_template
+    else:
+        try:
+            options["template"] = {TEMPLATE_KINDS[suffix]: template.read_text(encoding="utf-8")}
+        except UnicodeDecodeError:
+            raise typer.BadParameter(f"{template} is not UTF-8 text", param_hint="--template") from None
+    if data is not None:
+        value = _json_file(data, "--data")
+        if not isinstance(value, dict):
+            raise typer.BadParameter(f"{data} must hold a JSON object", param_hint="--data")
+        options["data"] = value
+    elif data_from_job:
+        options["data_from_job"] = data_from_job
+    out_dir, output_file = _output_target(out, [str(template)])
+    fmt = output_format.value if output_format else None
+    if output_file is not None:
+        implied = output_file.suffix.lower().lstrip(".")
+        implied = {"htm": "html", "markdown": "md"}.get(implied, implied)
+        if fmt is None and implied in OutputFormat.__members__:
+            fmt = implied
+        elif fmt is not None and implied and implied != fmt:
+            raise typer.BadParameter(
+                f"{output_file.name} does not end in .{fmt} (--format {fmt})", param_hint="--out"
+            )
+    output: dict[str, Any] = {}
+    if fmt:
+        output["format"] = fmt
+    if output_file is not None:
+        output["filename"] = output_file.name
+    if page_size:
+        output["page_size"] = page_size
+    if output:
+        options["output"] = output
+    if lenient:
+        options["strict"] = False
+    options.update(_parse_option_pairs(option or []))
+    run_job_command(
+        ctx, "generate", [str(template)], options, wait=wait, timeout=timeout, out_dir=out_dir,
+        webhook_url=webhook_url, metadata=metadata, output_file=output_file, with_document=False,
+        prepare=prepare,
+    )  # fmt: skip
+
+
 #: The job types that have their own command (the server reports the types it runs).
-JOB_TYPE_COMMANDS: dict[str, Callable[..., None]] = {"parse": parse}
+JOB_TYPE_COMMANDS: dict[str, Callable[..., None]] = {
+    "parse": parse,
+    "extract": extract,
+    "split": split,
+    "edit": edit,
+    "generate": generate,
+}
 
 
 # ---------------------------------------------------------------------------- jobs
