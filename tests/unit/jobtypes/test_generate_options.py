@@ -131,6 +131,11 @@ def test_instructions_without_a_template_cannot_produce_docx() -> None:
     assert "DOCX output needs a .docx template" in error["msg"]
 
 
+def test_inspect_takes_no_instructions() -> None:
+    (error,) = _errors({"template": {"html": "x"}, "instructions": "Summarise", "inspect": True})
+    assert "leave out instructions" in error["msg"]
+
+
 def test_engine_and_model_without_instructions_are_refused() -> None:
     (error,) = _errors({"template": {"html": "x"}, "engine": "openai", "model": "m"})
     assert "give instructions" in error["msg"]

@@ -256,6 +256,8 @@ class GenerateOptions(BaseModel):
             reason = _UNSUPPORTED_OUTPUT.get(("markdown", self.output.format))
             if reason is not None:
                 raise ValueError(f"output.format {self.output.format} is not available: {reason}")
+        if self.instructions is not None and self.inspect:
+            raise ValueError("inspect only lists a template's variables; leave out instructions")
         if self.instructions is None and (self.engine != "auto" or self.model is not None):
             raise ValueError("engine and model choose the model that follows instructions; give instructions")
         return self
