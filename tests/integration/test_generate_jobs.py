@@ -243,9 +243,12 @@ def test_a_document_that_is_not_a_template_is_a_400(pipeline: Pipeline) -> None:
     assert "is not a template" in body["error"]
 
 
-def test_instructions_are_a_400_naming_the_missing_engine(pipeline: Pipeline) -> None:
+def test_instructions_without_a_model_engine_are_a_400_naming_the_configured_ones(pipeline: Pipeline) -> None:
+    pipeline.configure(BEDROCK_MODEL_ID="", OPENAI_BASE_URL="", OPENAI_MODEL="")
     body = _refused(pipeline, {"template": {"html": "x"}, "instructions": "Write a summary"})
-    assert "no model engine is configured" in body["error"]
+    assert "needs a model engine" in body["error"] and "configured engines: rules" in body["error"]
+    body = _refused(pipeline, {"instructions": "Write a summary", "engine": "openai"})
+    assert "'openai' is not configured" in body["error"]
 
 
 # ---------------------------------------------------------------------------- data_from_job

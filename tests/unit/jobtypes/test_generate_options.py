@@ -119,10 +119,26 @@ def test_unknown_options_are_refused() -> None:
     assert error["loc"] == ["colour"]
 
 
-def test_instructions_are_refused_while_no_model_engine_is_wired() -> None:
-    (error,) = _errors({"template": {"html": "x"}, "instructions": "Summarise the contract"})
-    assert error["loc"] == ["instructions"]
-    assert "no model engine is configured" in error["msg"]
+def test_instructions_without_a_template_make_the_written_markdown_the_document() -> None:
+    options = GenerateOptions.model_validate({"instructions": "Summarise the contract", "engine": "openai"})
+    assert options.template is None and options.engine == "openai"
+    assert template_document_id(options, "doc_input") is None  # the document is the input
+    assert template_document_id(options, None) is None
+
+
+def test_instructions_without_a_template_cannot_produce_docx() -> None:
+    (error,) = _errors({"instructions": "Summarise", "output": {"format": "docx"}})
+    assert "DOCX output needs a .docx template" in error["msg"]
+
+
+def test_inspect_takes_no_instructions() -> None:
+    (error,) = _errors({"template": {"html": "x"}, "instructions": "Summarise", "inspect": True})
+    assert "leave out instructions" in error["msg"]
+
+
+def test_engine_and_model_without_instructions_are_refused() -> None:
+    (error,) = _errors({"template": {"html": "x"}, "engine": "openai", "model": "m"})
+    assert "give instructions" in error["msg"]
 
 
 def test_the_template_may_be_the_jobs_document() -> None:

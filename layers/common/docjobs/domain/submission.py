@@ -167,8 +167,8 @@ def submit_job(
 
 
 def execution_input(job: JobRecord) -> dict[str, Any]:
-    """What the state machine receives: ids and limits only, never document content."""
-    return {
+    """What the state machine receives: ids, limits and flags only, never document content."""
+    payload: dict[str, Any] = {
         "tenant_id": job.tenant_id,
         "job_id": job.id,
         "job_type": job.type,
@@ -177,6 +177,10 @@ def execution_input(job: JobRecord) -> dict[str, Any]:
             "poll_seconds": get_settings().child_poll_seconds,
         },
     }
+    flags = get_job_type(job.type).execution_flags
+    if flags is not None:
+        payload["flags"] = dict(flags(job))
+    return payload
 
 
 def _start_execution(job: JobRecord) -> None:

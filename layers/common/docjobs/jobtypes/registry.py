@@ -60,6 +60,9 @@ class JobTypeSpec:
     #: Checks that also need the request's ``document_id``/``input`` (tenant id, options, the
     #: ``SubmitJobRequest``): how a type that needs no document uses one (generate: the template).
     check_request: Callable[[str, BaseModel, Any], None] | None = None
+    #: Values of the job its state machine's Choices read, as ``$.flags`` of the execution input
+    #: (generate: whether a model writes Markdown first). Ids and booleans, never content.
+    execution_flags: Callable[[Any], Mapping[str, Any]] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def state_machine_arn(self) -> str:

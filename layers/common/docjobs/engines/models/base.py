@@ -84,9 +84,17 @@ def schema_errors(data: Any, schema: Mapping[str, Any]) -> list[str]:
 
 
 def complete_validated(
-    engine: ModelEngine, *, system: str, user: str, schema: Mapping[str, Any]
+    engine: ModelEngine,
+    *,
+    system: str,
+    user: str,
+    schema: Mapping[str, Any],
+    schema_name: str = "options.schema",
 ) -> tuple[dict[str, Any], Usage]:
     """``engine.complete_json`` whose answer must validate against ``schema``.
+
+    ``schema_name`` is what the error calls the schema (a job type's own answer shape, when the
+    schema is not the client's ``options.schema``).
 
     An answer that is not JSON or does not validate is re-asked once, with the errors; a second
     failure raises ModelOutputInvalidError (VALIDATION_ERROR) listing them.
@@ -124,7 +132,7 @@ def complete_validated(
         shown = errors[:MAX_REPORTED_ERRORS]
         raise ModelOutputInvalidError(
             f"The {engine.name} model {engine.model} answered twice with data that does not validate "
-            f"against options.schema: " + "; ".join(shown),
+            f"against {schema_name}: " + "; ".join(shown),
             details={"errors": shown},
         )
     return data, usage

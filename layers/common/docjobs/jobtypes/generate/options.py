@@ -4,7 +4,7 @@ Shape (see the contract, job-types.md "generate")::
 
     {"template": {"html": "..."} | {"markdown": "..."} | {"document_id": "..."},
      "data": {...} (<= 1 MB as JSON) | "data_from_job": "<extract job id>",
-     "instructions": "...", "engine": "auto",
+     "instructions": "...", "engine": "auto", "model": null,
      "output": {"format": "pdf" | "docx" | "html" | "md", "filename": "...",
                 "page_size": "A4" | "letter", "margin_mm": 20},
      "strict": true, "inspect": false}
@@ -200,8 +200,14 @@ class GenerateOptions(BaseModel):
         max_length=20_000,
         description="the engine writes Markdown from the input document and these instructions",
     )
-    engine: Literal["auto", "bedrock", "openai", "rules"] = Field(
-        default="auto", description="model engine for instructions"
+    engine: str = Field(
+        default="auto",
+        min_length=1,
+        max_length=32,
+        description="engine for instructions: auto, bedrock or openai (a 400 names the configured ones)",
+    )
+    model: str | None = Field(
+        default=None, min_length=1, max_length=256, description="model for instructions (an allowed one)"
     )
     output: OutputOptions = Field(default_factory=OutputOptions)
     strict: bool = Field(
@@ -220,18 +226,6 @@ class GenerateOptions(BaseModel):
                     "{size} bytes as JSON; the limit is 1 MB ({limit} bytes)",
                     {"size": size, "limit": MAX_DATA_BYTES},
                 )
-        return value
-
-    @field_validator("instructions")
-    @classmethod
-    def _instructions_need_an_engine(cls, value: str | None) -> str | None:
-        if value is not None:
-            raise PydanticCustomError(
-                "no_model_engine",
-                "writing content from instructions needs a model engine (bedrock or openai), and no"
-                " model engine is configured for generate jobs in this deployment; render a template"
-                " with data instead",
-            )
         return value
 
     @field_validator("output")
@@ -255,14 +249,30 @@ class GenerateOptions(BaseModel):
             raise ValueError("give data or data_from_job, not both")
         return self
 
+    @model_validator(mode="after")
+    def _written_markdown_fits_output(self) -> GenerateOptions:
+        # Without a template, the written Markdown is the document: it cannot become DOCX.
+        if self.instructions is not None and self.template is None:
+            reason = _UNSUPPORTED_OUTPUT.get(("markdown", self.output.format))
+            if reason is not None:
+                raise ValueError(f"output.format {self.output.format} is not available: {reason}")
+        if self.instructions is not None and self.inspect:
+            raise ValueError("inspect only lists a template's variables; leave out instructions")
+        if self.instructions is None and (self.engine != "auto" or self.model is not None):
+            raise ValueError("engine and model choose the model that follows instructions; give instructions")
+        return self
+
 
 def template_document_id(options: GenerateOptions, job_document_id: str | None) -> str | None:
     """The document that holds the template (None for an inline template).
 
     The template is ``options.template`` or, when that is absent, the job's ``document_id``.
     A job ``document_id`` next to an inline or document template is the input of
-    ``instructions`` and is refused without them.
+    ``instructions`` and is refused without them. With ``instructions`` and no template there
+    is none: the Markdown the model writes is the document (the job's ``document_id`` is its input).
     """
+    if options.template is None and options.instructions is not None:
+        return None
     if options.template is None:
         if job_document_id is None:
             raise InputValidationError(

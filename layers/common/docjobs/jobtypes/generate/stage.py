@@ -42,7 +42,13 @@ def _document(tenant_id: str, document_id: str, path: str) -> tuple[str, bytes]:
     return key.rsplit("/", 1)[-1], storage.get_bytes(key)
 
 
+#: The template of a job with instructions and no template: the written Markdown is the document.
+WRITTEN_DOCUMENT = TemplateSource(kind="markdown", text="{{ generated }}")
+
+
 def _template(job: JobRecord, options: GenerateOptions) -> TemplateSource:
+    if options.template is None and options.instructions is not None:
+        return WRITTEN_DOCUMENT
     if options.template is not None and options.template.document_id is None:
         return TemplateSource.inline(options.template)
     document_id = template_document_id(options, job.document_id)
@@ -86,6 +92,19 @@ def generate(task: GenerateInput, job: JobRecord) -> PublishedResult:
         data = load_job_data(job.tenant_id, options.data_from_job)
     else:
         data = options.data or {}
+    written: dict[str, Any] | None = None
+    if options.instructions is not None:
+        # what the extracting stage's model wrote: the variables generated / generated_html
+        from docjobs.jobtypes.generate.markdown_html import markdown_to_html
+        from docjobs.jobtypes.generate.writing import GENERATED_MARKDOWN
+
+        written = storage.get_json(storage.work_key(job.tenant_id, job.id, GENERATED_MARKDOWN))
+        assert written is not None
+        data = {
+            **data,
+            "generated": written["markdown"],
+            "generated_html": markdown_to_html(written["markdown"]),
+        }
 
     def load_image(document_id: str) -> bytes:
         return _document(job.tenant_id, document_id, f"image document:{document_id}")[1]
@@ -119,5 +138,9 @@ def generate(task: GenerateInput, job: JobRecord) -> PublishedResult:
         # strict false: the variables the data lacked (they rendered empty)
         "missing": [{"variable": m.variable, "line": m.line, "near": m.near} for m in document.missing],
     }
+    if written is not None:
+        result["model"] = {
+            key: written[key] for key in ("engine", "model", "usage", "pages_read", "truncated")
+        }
     summary = {"format": document.format, "pages": document.pages, "bytes": document.bytes}
     return publish_result(job, write_json_result(result), summary, [output])
