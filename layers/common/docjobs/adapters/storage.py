@@ -131,10 +131,6 @@ def iter_jsonl(key: str) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def exists(key: str) -> bool:
-    return head(key) is not None
-
-
 def delete(key: str) -> None:
     aws_clients.s3().delete_object(Bucket=bucket(), Key=key)
 

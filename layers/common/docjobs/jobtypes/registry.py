@@ -16,7 +16,7 @@ import math
 import os
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -63,7 +63,6 @@ class JobTypeSpec:
     #: Values of the job its state machine's Choices read, as ``$.flags`` of the execution input
     #: (generate: whether a model writes Markdown first). Ids and booleans, never content.
     execution_flags: Callable[[Any], Mapping[str, Any]] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def state_machine_arn(self) -> str:
         """Every type's state machine is named ``<stack>-<type>`` (template.yaml), so one setting,

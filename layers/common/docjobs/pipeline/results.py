@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -65,10 +65,6 @@ def publish_result(
             job.tenant_id, job.id, pointer, list(warnings) if warnings is not None else None
         )
     except JobCancelledError:
-        _withdraw([key, *documents])
+        storage.withdraw([key, *documents])
         raise
     return PublishedResult(result_key=key, size_bytes=size, documents=[o.document_id for o in outputs])
-
-
-def _withdraw(keys: Iterable[str]) -> None:
-    storage.withdraw(keys)
