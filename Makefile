@@ -12,14 +12,16 @@ PYTEST_ARGS ?=
 
 .PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key credits openapi asl build sizes bench clean
 
-$(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt
+$(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt \
+          clients/python/pyproject.toml functions/openapi/requirements.txt
 	@test -n "$(PY312)" || { echo "Python 3.12 is needed (Lambda runtime python3.12): install it or put python3.12 on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PY312) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[pipeline,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[pipeline,dev]" -e ./clients/python \
+	  -r functions/openapi/requirements.txt
 	@touch $(STAMP)
 
-setup: $(STAMP) tesseract
+setup: $(STAMP) tesseract chromium
 
 # Tesseract is what the local OCR engine runs (Debian package tesseract-ocr).
 .PHONY: tesseract
@@ -28,6 +30,16 @@ tesseract:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
 	  else echo "warning: tesseract-ocr is not installed (sudo apt-get install tesseract-ocr); OCR tests will fail"; fi; \
+	fi
+
+# Debian's Chromium is the browser the dashboard's end-to-end tests drive (Playwright, headless);
+# Playwright never downloads a browser of its own.
+.PHONY: chromium
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "warning: chromium is not installed (sudo apt-get install chromium); the dashboard tests will fail"; fi; \
 	fi
 
 lint: $(STAMP)
@@ -88,9 +100,13 @@ build: $(STAMP)
 sizes: build
 	@$(BIN)/python -m bench.package_sizes
 
+# parse_real --install: apt-get installs the Debian documentation packages whose PDFs it reads.
 bench: setup
+	$(BIN)/python -m bench.parse_real --install
 	$(BIN)/python -m bench.parse_overhead
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.edit_redact
+	$(BIN)/python -m bench.split_parts
 	$(BIN)/python -m bench.burst --jobs 200 --cap 20 --start-rate 10
 
 clean:

@@ -1,9 +1,14 @@
-"""Load the local API: N jobs, then mixed list/get requests at a fixed concurrency (127.0.0.1 only).
+"""Load the local API at a fixed concurrency (127.0.0.1 only), in two phases:
 
-    python bench/api_load.py                 # starts the local server (throttling off) and stops it
-    python bench/api_load.py --url http://127.0.0.1:3000 --key dj_...
+* idle: N jobs are created and end first; then list/get requests (the API alone);
+* busy: the same clients also submit and cancel jobs (POST + DELETE) while a feeder keeps
+  ``--running`` parse pipelines going the whole time (the API while the service works).
 
-Prints p50, p99 and the error count. Bounded: --requests (max 10,000) and --max-seconds.
+    python -m bench.api_load                 # starts the local server (throttling off) and stops it
+    python -m bench.api_load --url http://127.0.0.1:3000 --key dj_...
+
+Prints p50, p99 and max per phase and per request kind, and the error count. Bounded:
+--requests (max 10,000) and --max-seconds per phase.
 """
 
 from __future__ import annotations
@@ -86,7 +91,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
     return proc, json.loads(info.read_text())["api_url"]
 
 
-def create_jobs(client: Client, n: int) -> list[str]:
+def upload_document(client: Client, pages: int) -> str:
     status, body = client.request("POST", "/api/documents", {"filename": "bench.pdf"})
     if status != 201:
         raise SystemExit(f"POST /api/documents -> {status} {body[:200]!r}")
@@ -96,16 +101,18 @@ def create_jobs(client: Client, n: int) -> list[str]:
     conn.request(
         "PUT",
         f"{put.path}?{put.query}",
-        body=multi_page_pdf(3),
+        body=multi_page_pdf(pages),
         headers={"Content-Type": "application/pdf"},
     )
     conn.getresponse().read()
+    return doc["document_id"]
+
+
+def create_jobs(client: Client, document_id: str, n: int) -> list[str]:
     ids = []
     for _ in range(n):
-        status, body = client.request(
-            "POST", "/api/jobs", {"type": "parse", "document_id": doc["document_id"]}
-        )
-        if status not in (200, 201, 202):
+        status, body = client.request("POST", "/api/jobs", {"type": "parse", "document_id": document_id})
+        if status != 202:
             raise SystemExit(f"POST /api/jobs -> {status} {body[:200]!r}")
         ids.append(json.loads(body)["id"])
     return ids
@@ -125,15 +132,25 @@ def wait_until_ended(client: Client, ids: list[str], timeout: float = 180.0) -> 
         raise SystemExit(f"{len(pending)} jobs still running after {timeout:.0f}s")
 
 
-def run(url: str, key: str, jobs: int, requests: int, concurrency: int, max_seconds: float) -> dict:
-    ids = create_jobs(Client(url, key), jobs)
-    wait_until_ended(Client(url, key), ids)
-    paths = ["/api/jobs", "/api/jobs?limit=10", "/api/jobs?status=completed", "/api/jobs?type=parse&limit=5"]
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1) if ordered else float("nan")
+
+
+def _measure(url: str, key: str, requests: int, concurrency: int, max_seconds: float, operation) -> dict:
+    """Run ``operation(client, rnd, record)`` from ``concurrency`` threads until ``requests``
+    requests were made; latencies by kind (``record(kind, ms, error)``)."""
     lock = threading.Lock()
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     remaining = [requests]
     deadline = time.monotonic() + max_seconds
+
+    def record(kind: str, ms: float, error: str | None) -> None:
+        with lock:
+            latencies.setdefault(kind, []).append(ms)
+            if error:
+                errors[error] = errors.get(error, 0) + 1
 
     def worker(seed: int) -> None:
         rnd = random.Random(seed)
@@ -143,18 +160,7 @@ def run(url: str, key: str, jobs: int, requests: int, concurrency: int, max_seco
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
-            path = rnd.choice(paths) if rnd.random() < 0.5 else f"/api/jobs/{rnd.choice(ids)}"
-            started = time.perf_counter()
-            try:
-                status, _ = client.request("GET", path)
-                kind = None if status == 200 else f"HTTP {status}"
-            except Exception as exc:
-                kind = type(exc).__name__
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                if kind:
-                    errors[kind] = errors.get(kind, 0) + 1
+            operation(client, rnd, record)
 
     started = time.monotonic()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
@@ -163,24 +169,149 @@ def run(url: str, key: str, jobs: int, requests: int, concurrency: int, max_seco
     for t in threads:
         t.join()
     wall = time.monotonic() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return (
-            latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
-        )
-
+    every = [ms for values in latencies.values() for ms in values]
     return {
-        "requests": len(latencies),
+        "requests": len(every),
         "concurrency": concurrency,
-        "jobs": jobs,
         "wall_seconds": round(wall, 2),
-        "rps": round(len(latencies) / wall, 1) if wall else 0,
-        "p50_ms": round(pct(50), 1),
-        "p99_ms": round(pct(99), 1),
+        "rps": round(len(every) / wall, 1) if wall else 0,
+        "p50_ms": _percentile(every, 50),
+        "p99_ms": _percentile(every, 99),
+        "max_ms": round(max(every), 1) if every else float("nan"),
+        "by_kind": {
+            kind: {"n": len(v), "p50_ms": _percentile(v, 50), "p99_ms": _percentile(v, 99)}
+            for kind, v in sorted(latencies.items())
+        },
         "errors": sum(errors.values()),
         "error_kinds": errors,
     }
+
+
+def _timed(client: Client, record, kind: str, method: str, path: str, body: dict | None = None, ok=(200,)):
+    started = time.perf_counter()
+    try:
+        status, answer = client.request(method, path, body)
+        error = None if status in ok else f"{kind}: HTTP {status}"
+    except Exception as exc:
+        status, answer, error = 0, b"", f"{kind}: {type(exc).__name__}"
+    record(kind, (time.perf_counter() - started) * 1000, error)
+    return status, answer
+
+
+LIST_PATHS = ["/api/jobs", "/api/jobs?limit=10", "/api/jobs?status=completed", "/api/jobs?type=parse&limit=5"]
+
+
+def idle_phase(url: str, key: str, ids: list[str], args) -> dict:
+    """Reads only, no pipeline running (the jobs ended first): the API alone."""
+
+    def operation(client: Client, rnd: random.Random, record) -> None:
+        if rnd.random() < 0.5:
+            _timed(client, record, "GET list", "GET", rnd.choice(LIST_PATHS))
+        else:
+            _timed(client, record, "GET job", "GET", f"/api/jobs/{rnd.choice(ids)}")
+
+    return _measure(url, key, args.requests, args.concurrency, args.max_seconds, operation)
+
+
+def busy_phase(url: str, key: str, ids: list[str], document_id: str, args) -> dict:
+    """The same clients, now also submitting and cancelling, while a feeder keeps
+    ``--running`` parse jobs in their pipelines the whole time."""
+    stop = threading.Event()
+    started_jobs = [0]
+
+    def feeder() -> None:
+        client = Client(url, key)
+        running: set[str] = set()
+        while not stop.is_set():
+            for job_id in list(running):
+                status, body = client.request("GET", f"/api/jobs/{job_id}")
+                if status == 200 and json.loads(body)["status"] in ("completed", "failed", "cancelled"):
+                    running.discard(job_id)
+            while len(running) < args.running and not stop.is_set():
+                status, body = client.request(
+                    "POST", "/api/jobs", {"type": "parse", "document_id": document_id}
+                )
+                if status == 202:
+                    running.add(json.loads(body)["id"])
+                    started_jobs[0] += 1
+            stop.wait(0.2)
+
+    def operation(client: Client, rnd: random.Random, record) -> None:
+        roll = rnd.random()
+        if roll < 0.35:
+            _timed(client, record, "GET list", "GET", rnd.choice(LIST_PATHS))
+        elif roll < 0.7:
+            _timed(client, record, "GET job", "GET", f"/api/jobs/{rnd.choice(ids)}")
+        else:
+            status, body = _timed(
+                client,
+                record,
+                "POST job",
+                "POST",
+                "/api/jobs",
+                {"type": "parse", "document_id": document_id},
+                ok=(202,),
+            )
+            if status == 202:
+                _timed(
+                    client,
+                    record,
+                    "DELETE job",
+                    "DELETE",
+                    f"/api/jobs/{json.loads(body)['id']}",
+                    ok=(200, 409),
+                )
+
+    feeding = threading.Thread(target=feeder, daemon=True)
+    feeding.start()
+    time.sleep(3)  # let the first pipelines start
+    try:
+        result = _measure(url, key, args.requests, args.concurrency, args.max_seconds, operation)
+    finally:
+        stop.set()
+        feeding.join(timeout=60)
+    result["running_jobs"] = args.running
+    result["pipeline_jobs_started"] = started_jobs[0]
+    return result
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) the server process has used, from /proc (Linux), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(url: str, key: str, args, server_pid: int | None = None) -> dict:
+    client = Client(url, key)
+    document_id = upload_document(client, args.pages)
+    ids = create_jobs(client, document_id, args.jobs)
+    wait_until_ended(client, ids)
+    result: dict = {"jobs": args.jobs, "document_pages": args.pages}
+    for phase in args.phases.split(","):
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds(server_pid)
+        if phase == "idle":
+            result["idle"] = idle_phase(url, key, ids, args)
+        elif phase == "busy":
+            result["busy"] = busy_phase(url, key, ids, document_id, args)
+        else:
+            raise SystemExit(f"unknown phase {phase!r}")
+        # The machine's load matters: these figures are wall-clock latencies.
+        result[phase]["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+        cpu_after = _cpu_seconds(server_pid)
+        if cpu_before is not None and cpu_after is not None:
+            # What the server spent (API and pipelines), per request: the latency floor on an idle
+            # machine is about this, times the requests queued behind one another.
+            used = cpu_after - cpu_before
+            result[phase]["server_cpu_seconds"] = round(used, 1)
+            per_request = 1000 * used / max(1, result[phase]["requests"])
+            result[phase]["server_cpu_ms_per_request"] = round(per_request, 1)
+    return result
 
 
 def main() -> None:
@@ -190,22 +321,21 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--max-seconds", type=float, default=120)
+    parser.add_argument("--max-seconds", type=float, default=120, help="per phase")
+    parser.add_argument("--running", type=int, default=10, help="pipelines kept running in the busy phase")
+    parser.add_argument("--pages", type=int, default=12, help="pages of the generated document")
+    parser.add_argument("--phases", default="idle,busy", help="comma-separated: idle, busy")
     args = parser.parse_args()
-    requests = max(1, min(args.requests, 10_000))
+    args.requests = max(1, min(args.requests, 10_000))
+    args.jobs = max(1, min(args.jobs, 200))
+    args.concurrency = max(1, min(args.concurrency, 64))
+    args.running = max(0, min(args.running, 50))
     proc = None
     url = args.url
     if url is None:
         proc, url = start_server()
     try:
-        result = run(
-            url,
-            args.key,
-            max(1, min(args.jobs, 200)),
-            requests,
-            max(1, min(args.concurrency, 64)),
-            args.max_seconds,
-        )
+        result = run(url, args.key, args, proc.pid if proc is not None else None)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)

@@ -117,6 +117,27 @@ def _no_stray_dns_lookup() -> Iterator[None]:
     assert not mine, f"the test resolved {mine}: fake the resolver"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_network() -> Iterator[None]:
+    """For the whole session (executions still running after their test included), client-chosen
+    URLs (``docjobs.url_safety``) resolve through fake DNS and connect to 127.0.0.0/8 only."""
+    from docjobs.domain import url_safety
+    from tests.fakes import network
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(url_safety, "resolve_host", network.resolve)
+        patch.setattr(url_safety, "open_connection", network.connect)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fake_network() -> Any:
+    """This test's fake network (tests/fakes/network.py): names, routes, and what was used."""
+    from tests.fakes import network
+
+    return network.use(network.default_network())
+
+
 def reset_docjobs_caches() -> None:
     """Make ``docjobs`` re-read the environment and recreate its boto3 clients."""
     from docjobs.adapters import aws_clients

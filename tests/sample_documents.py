@@ -175,6 +175,33 @@ def encrypted_pdf(password: str = "secret") -> bytes:
     return data
 
 
+def owner_password_pdf() -> bytes:
+    """A text PDF with only an owner password (permissions): it opens without asking for one."""
+    doc = pymupdf.open("pdf", multi_page_pdf(2))
+    data: bytes = doc.tobytes(
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        owner_pw="owner-secret",
+        user_pw="",
+        permissions=pymupdf.PDF_PERM_ACCESSIBILITY,
+    )
+    doc.close()
+    return data
+
+
+def damaged_pdf() -> bytes:
+    """A text PDF whose cross-reference table and trailer are cut off: MuPDF repairs it."""
+    data = multi_page_pdf(3)
+    return data[: data.rindex(b"xref")]
+
+
+def one_pixel_png() -> bytes:
+    """A 1x1 white PNG: an image with nothing to read."""
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 1, 1), False)
+    pix.set_pixel(0, 0, (255, 255, 255))
+    png: bytes = pix.tobytes("png")
+    return png
+
+
 def truncated_pdf() -> bytes:
     """The first few hundred bytes of a PDF: the header is there, the pages are gone."""
     return multi_page_pdf(2)[:300]
@@ -197,20 +224,31 @@ def not_a_document() -> bytes:
     return buffer.getvalue()
 
 
-def large_pdf(pages: int) -> bytes:
-    """A ``pages``-page text PDF generated quickly: one template page copied with insert_pdf.
+def large_pdf(pages: int, *, ruled: bool = False) -> bytes:
+    """A ``pages``-page text PDF generated quickly: template pages copied with insert_pdf.
 
     Each copy gets a distinct page marker ("Page {n} marker") so the text varies per page.
+    With ``ruled`` every page also has vector drawings as real documents do: a rule under the
+    heading and a framed note box, and every other page a ruled table (TABLE_ROWS).
     """
-    template = pymupdf.open()
-    page = template.new_page()
-    y = _heading(page, 72, "Chapter heading", H1_SIZE)
-    for i in range(6):
-        y = _paragraph(page, y, _PARAGRAPH.format(page="X", n=i) * 2)
+    templates = pymupdf.open()
+    for variant in range(2 if ruled else 1):
+        page = templates.new_page()
+        y = _heading(page, 72, "Chapter heading", H1_SIZE)
+        if ruled:
+            page.draw_line((72, y - 20), (522, y - 20), width=0.5)
+        for i in range(6 if not ruled else 4):
+            y = _paragraph(page, y, _PARAGRAPH.format(page="X", n=i) * 2)
+        if ruled:
+            page.draw_rect(pymupdf.Rect(72, y, 522, y + 40), color=(0, 0, 0), fill=(0.9, 0.9, 0.9))
+            page.insert_text((80, y + 24), "Note: a framed remark.", fontsize=BODY_SIZE, fontname="helv")
+            y += 60
+            if variant == 1:
+                _draw_table(page, y, TABLE_ROWS)
     doc = pymupdf.open()
     batch = pymupdf.open()
-    for _ in range(min(pages, 50)):
-        batch.insert_pdf(template)
+    for n in range(min(pages, 50)):
+        batch.insert_pdf(templates, from_page=n % templates.page_count, to_page=n % templates.page_count)
     remaining = pages
     while remaining > 0:
         take = min(remaining, batch.page_count)
@@ -219,6 +257,150 @@ def large_pdf(pages: int) -> bytes:
     for n in range(pages):
         doc[n].insert_text((72, 60), f"Page {n + 1} marker", fontsize=BODY_SIZE, fontname="helv")
     data: bytes = doc.tobytes(garbage=1)
-    for d in (template, batch, doc):
+    for d in (templates, batch, doc):
         d.close()
+    return data
+
+
+def _grid(page: pymupdf.Page, left: float, top: float, widths: list[float], rows: list[list[str]]) -> float:
+    """A ruled grid (every row and column line) with ``rows`` written in its cells."""
+    row_h = 18.0
+    xs = [left]
+    for w in widths:
+        xs.append(xs[-1] + w)
+    bottom = top + row_h * len(rows)
+    for r in range(len(rows) + 1):
+        page.draw_line((xs[0], top + r * row_h), (xs[-1], top + r * row_h), width=0.6)
+    for x in xs:
+        page.draw_line((x, top), (x, bottom), width=0.6)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            page.insert_text((xs[c] + 3, top + r * row_h + 13), cell, fontsize=BODY_SIZE, fontname="helv")
+    return bottom
+
+
+def table_set_pdf() -> bytes:
+    """Pages that do and do not hold tables, for comparing table detection with the full finder.
+
+    1. a ruled 4 x 3 table (TABLE_ROWS) and a framed note box (drawings, no table);
+    2. a table of shaded row bands and column rules, plus a horizontal-rules-only table;
+    3. an unruled table (text aligned in columns, no drawings) and a code block on a shaded box;
+    4-5. a ruled table continued over two pages (header repeated), 20 + 12 rows;
+    6. a ruled table whose first column line runs through the "I" of "Input size".
+    """
+    doc = pymupdf.open()
+    # 1
+    page = doc.new_page()
+    y = _heading(page, 72, "Ruled table", H2_SIZE)
+    y = _draw_table(page, y, TABLE_ROWS)
+    page.draw_rect(pymupdf.Rect(72, y, 522, y + 50), color=(0, 0, 0), width=0.8)
+    page.insert_text((80, y + 28), "Note: a framed remark, not a table.", fontsize=BODY_SIZE)
+    # 2
+    page = doc.new_page()
+    y = _heading(page, 72, "Banded table", H2_SIZE)
+    for r, row in enumerate([["Name", "Size", "Owner"], ["alpha", "10", "ops"], ["beta", "20", "dev"]]):
+        band = pymupdf.Rect(72, y + r * 18, 432, y + (r + 1) * 18)
+        page.draw_rect(band, color=None, fill=(0.85, 0.85, 0.85) if r % 2 == 0 else (0.95, 0.95, 0.95))
+        for c, cell in enumerate(row):
+            page.insert_text((76 + c * 120, y + r * 18 + 13), cell, fontsize=BODY_SIZE)
+    for x in (192, 312):
+        page.draw_line((x, y), (x, y + 54), width=0.6)
+    y += 90
+    for r, row in enumerate([["Key", "Value"], ["mode", "fast"], ["level", "3"]]):
+        for c, cell in enumerate(row):
+            page.insert_text((76 + c * 150, y + r * 18 + 13), cell, fontsize=BODY_SIZE)
+    for line_y in (y, y + 18, y + 54):
+        page.draw_line((72, line_y), (372, line_y), width=0.6)
+    # 3
+    page = doc.new_page()
+    y = _heading(page, 72, "Unruled table", H2_SIZE)
+    options = [["Option", "Default", "Meaning"], ["-v", "off", "verbose"], ["-q", "on", "quiet"]]
+    for r, row in enumerate(options):
+        for c, cell in enumerate(row):
+            page.insert_text((72 + c * 130, y + r * 16), cell, fontsize=BODY_SIZE)
+    y += 80
+    page.draw_rect(pymupdf.Rect(72, y, 522, y + 60), color=None, fill=(0.92, 0.92, 0.92))
+    for i, line in enumerate(["# configure the build", "make all", "make install"]):
+        page.insert_text((80, y + 16 + i * 14), line, fontsize=9, fontname="cour")
+    # 4-5
+    header = ["Item", "Quantity", "Price"]
+    body = [[f"item-{n}", str(n * 3), f"{n * 1.5:.2f}"] for n in range(1, 33)]
+    for part in (body[:20], body[20:]):
+        page = doc.new_page()
+        y = _heading(page, 72, "Long table", H2_SIZE)
+        _grid(page, 72, y, [150, 100, 100], [header, *part])
+    # 6
+    page = doc.new_page()
+    y = _heading(page, 72, "Tight table", H2_SIZE)
+    rows = [["Input size", "64", "256"], ["Sarwate", "6.61", "6.62"]]
+    page.insert_text((70, y + 13), "Input size", fontsize=BODY_SIZE)
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if r or c:
+                page.insert_text((143 + (c - 1) * 60, y + r * 18 + 13), cell, fontsize=BODY_SIZE)
+    for r in range(3):
+        page.draw_line((72, y + r * 18), (260, y + r * 18), width=0.6)
+    for x in (72, 140, 200, 260):
+        page.draw_line((x, y), (x, y + 36), width=0.6)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
+
+
+MANUAL_TITLE = "Docjobs Manual"
+
+
+def manual_pdf() -> bytes:
+    """A small manual as real ones are: a contents page, running headers and footers, code.
+
+    Page 1: "Contents" with dot-leader entries. Pages 2-7: the running header MANUAL_TITLE at
+    the top and the page number at the bottom; an H1 per chapter on pages 2, 4 and 6, H2
+    sections; page 3 has a code listing whose first line is "# This file was automatically
+    generated" and a sentence with *stars*, a [link] and a | pipe; page 4 has two sibling H2
+    sections back to back with no text between ("Empty section", "Next section"). The outline
+    lists every heading.
+    """
+    doc = pymupdf.open()
+    toc: list[list[object]] = []
+    page = doc.new_page()
+    y = _heading(page, 72, "Contents", H1_SIZE)
+    entries = [
+        ("1 Getting started", 2),
+        ("1.1 Installing", 2),
+        ("1.2 Configuring", 3),
+        ("2 Using", 4),
+        ("2.1 Empty section", 4),
+        ("2.2 Next section", 4),
+        ("3 Reference", 6),
+    ]
+    for title, number in entries:
+        page.insert_text((72, y), f"{title} " + "." * 60, fontsize=BODY_SIZE, fontname="helv")
+        page.insert_text((500, y), str(number), fontsize=BODY_SIZE, fontname="helv")
+        y += 16
+    toc.append([1, "Contents", 1])
+    chapters = {2: "1 Getting started", 4: "2 Using", 6: "3 Reference"}
+    sections = {2: ["1.1 Installing"], 3: ["1.2 Configuring"], 4: ["2.1 Empty section", "2.2 Next section"]}
+    for n in range(2, 8):
+        page = doc.new_page()
+        page.insert_text((72, 40), MANUAL_TITLE, fontsize=8, fontname="helv")
+        page.insert_text((300, 810), str(n), fontsize=8, fontname="helv")
+        y = 90.0
+        if n in chapters:
+            y = _heading(page, y, chapters[n], H1_SIZE)
+            toc.append([1, chapters[n], n])
+        for i, section in enumerate(sections.get(n, [])):
+            y = _heading(page, y, section, H2_SIZE)
+            toc.append([2, section, n])
+            if n == 4 and i == 0:
+                continue  # an empty section: the next heading follows at once
+            y = _paragraph(page, y, _PARAGRAPH.format(page=n, n=n))
+        if n == 3:
+            for line in ["# This file was automatically generated", "make all", "# end"]:
+                page.insert_text((80, y), line, fontsize=9, fontname="cour")
+                y += 14
+            y = _paragraph(page, y + 10, "Use *stars* and a [link] with a | pipe, not markup.")
+        y = _paragraph(page, y, _PARAGRAPH.format(page=n, n=n + 1))
+    doc.set_toc(toc)
+    data: bytes = doc.tobytes()
+    doc.close()
     return data

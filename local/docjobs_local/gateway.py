@@ -258,7 +258,8 @@ class ApiGateway:
         route, path_params, path_exists = self.match(method, path)
         api = route.api if route else self._api_for_path(path)
         stage = self.stages.get(api, STAGE)
-        ctx = {"requestId": request_id, "path": path, "httpMethod": method, "stage": stage}
+        ctx: dict[str, Any] = {"requestId": request_id, "path": path, "httpMethod": method, "stage": stage}
+        ctx["requestHeaders"] = {k.lower(): v for k, v in header_pairs}
         if self.throttling and api in self.throttles and not self.throttles[api].take():
             return self._gateway_response(api, "THROTTLED", ctx)
 
@@ -512,7 +513,7 @@ class ApiGateway:
         if error_type:
             headers["x-amzn-ErrorType"] = error_type
         if chosen is not None:
-            headers.update(chosen.headers)
+            headers.update(_response_header_values(chosen.headers, ctx.get("requestHeaders") or {}))
             template = chosen.templates.get("application/json")
             if template is None and chosen.templates:
                 template = next(iter(chosen.templates.values()))
@@ -565,6 +566,20 @@ def _api_by_ref(value: str, apis: Mapping[str, Any], tpl: Any) -> str:
     if len(apis) == 1:
         return next(iter(apis))
     raise ValueError(f"cannot tell which API RestApiId {value!r} refers to; use !Ref <ApiLogicalId>")
+
+
+def _response_header_values(declared: dict[str, str], request_headers: dict[str, str]) -> dict[str, str]:
+    """Gateway response headers: static values, or ``method.request.header.<name>`` mappings
+    (the request's header; left out when the request has none)."""
+    out = {}
+    for name, value in declared.items():
+        if value.startswith("method.request.header."):
+            found = request_headers.get(value.removeprefix("method.request.header.").lower())
+            if found is not None:
+                out[name] = found
+        else:
+            out[name] = value
+    return out
 
 
 def _strip_quotes(value: Any) -> str:

@@ -47,8 +47,9 @@ Three patches, installed once per process by ``install()`` and idempotent:
 
 6. **StopExecution right after StartExecution.** moto's ``ExecutionWorker.stop`` calls
    ``self.env.set_stop`` but ``env`` is only created once the worker thread runs, so a stop
-   in between raises ``AttributeError`` (a cancel right after a submit would answer 500).
-   The wrapper waits briefly for the environment before stopping, as AWS accepts the stop.
+   in between raised ``AttributeError`` (a cancel right after a submit would answer 500).
+   The wrapper records such a stop and returns at once, as AWS does; the environment is
+   stopped as soon as the worker creates it, before the program's first state.
 
 7. **TransactWriteItems without copying whole tables.** moto backs up every table a
    transaction touches with ``copy.deepcopy`` (to roll back a failed transaction), so each
@@ -56,6 +57,27 @@ Three patches, installed once per process by ``install()`` and idempotent:
    backup is a snapshot instead: the table object and its item index are copied (references),
    and only the items the transaction names are deep-copied (an Update mutates its item in
    place; a Put or Delete only changes the index). Rollback restores exactly as before.
+
+8. **DynamoDB requests are atomic across threads.** moto applies a request's changes in plain
+   Python without any lock: two TransactWriteItems on different threads interleave (one's
+   rollback restores a snapshot taken before the other's writes, losing them), and a
+   ConditionExpression is checked and then written non-atomically. The local runtime runs
+   many handlers at once, so counters drifted and a cancel was overwritten. Every DynamoDB API
+   request (``DynamoHandler.call_action``: reads, conditional writes, transactions) now runs
+   under one process-wide lock, which gives the serializable isolation DynamoDB promises for
+   single-item writes and transactions. Requests are in-memory and short, so the lock costs
+   little.
+
+9. **A stopped execution never fails a Lambda task.** When ``StopExecution`` lands while a
+   Lambda Task state is being evaluated, moto's interpreter skips the evaluation of the task's
+   resource (every ``EvalComponent.eval`` is a no-op once the environment is stopped) and then
+   pops the wrong value from its stack: ``'dict' object has no attribute 'region'``, recorded
+   as a ``States.TaskFailed`` of the stopped execution. The wrapper around the Lambda and service
+   tasks' ``_eval_execution`` lets the stop win: if the environment is no longer running, the
+   evaluation ends quietly. And ``Environment.set_error`` (which moto's program calls for any
+   exception, replacing whatever state the program was in) no longer turns a stopped
+   execution into a FAILED one: AWS reports a stopped execution as ABORTED, whatever its
+   in-flight task did, so the execution tracker never sees a failure for a cancelled job.
 """
 
 from __future__ import annotations
@@ -66,7 +88,6 @@ import itertools
 import json
 import logging
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -154,6 +175,8 @@ def install() -> None:
         _patch_events()
         _patch_stepfunctions()
         _patch_dynamodb_transactions()
+        _patch_dynamodb_atomicity()
+        _patch_stopped_lambda_tasks()
         _installed = True
 
 
@@ -366,16 +389,39 @@ def _patch_stepfunctions() -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     original_stop = ExecutionWorker.stop
+    original_environment = ExecutionWorker._get_evaluation_environment
+    start_lock = threading.Lock()
+
+    def _get_evaluation_environment(self: Any) -> Any:
+        env = original_environment(self)
+        with start_lock:
+            self.env = env
+            env._docjobs_pending_stop = getattr(self, "_docjobs_pending_stop", None)
+        return env
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    original_program_body = Program._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        pending = getattr(env, "_docjobs_pending_stop", None)
+        if pending is not None:
+            # Stopped before it started: no state runs, the program ends ABORTED (once
+            # ``Program.eval`` has made the environment "running", which set_stop requires).
+            env.set_stop(**pending)
+            return
+        original_program_body(self, env)
+
+    Program._eval_body = _eval_body  # type: ignore[method-assign]
 
     def stop(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
-        deadline = time.monotonic() + 5.0
-        while getattr(self, "env", None) is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if getattr(self, "env", None) is None:
-            LOG.warning("execution worker never started; stop ignored")
-            return
+        with start_lock:
+            if getattr(self, "env", None) is None:
+                self._docjobs_pending_stop = {"stop_date": stop_date, "error": error, "cause": cause}
+                return
         original_stop(self, stop_date, error, cause)
 
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
     ExecutionWorker.stop = stop  # type: ignore[method-assign]
 
 
@@ -451,3 +497,63 @@ def _patch_dynamodb_transactions() -> None:
             _transaction.touched = None
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 8. DynamoDB locking
+
+#: Serialises every DynamoDB request of this process (reentrant: a transaction calls get_item).
+DYNAMODB_LOCK = threading.RLock()
+
+
+def _patch_dynamodb_atomicity() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with DYNAMODB_LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- 9. stopped tasks
+
+
+def _patch_stopped_lambda_tasks() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+
+    for cls in (StateTaskLambda, StateTaskService):
+        _guard_stopped(cls)
+
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    original_set_error = Environment.set_error
+
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped):
+            return  # stopped stays stopped (ABORTED)
+        original_set_error(self, error)
+
+    Environment.set_error = set_error  # type: ignore[method-assign]
+
+
+def _guard_stopped(cls: Any) -> None:
+    original = cls._eval_execution
+
+    def _eval_execution(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(self, env, *args, **kwargs)
+        except Exception:
+            if not env.is_running():
+                LOG.debug("execution stopped during a Lambda task; its evaluation ends here")
+                return None
+            raise
+
+    cls._eval_execution = _eval_execution

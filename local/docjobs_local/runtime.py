@@ -1,8 +1,14 @@
 """In-process Lambda runtime: load ``functions/<dir>/app.py`` handlers and call them like Lambda does.
 
-A handler module is loaded once, lazily, with importlib under a unique package name
-(``_docjobs_local_fn.<LogicalId>``), so two functions' ``app.py`` never collide and relative
-imports inside a function directory work; nothing is added to ``sys.path``.
+Each function has a pool of execution environments, as Lambda does: an invocation takes an
+idle environment, or creates one (a cold start) when all are busy, and runs alone in it, so
+concurrent invocations of one function never share a handler's module state (an API
+function's resolver keeps per-request state in its module-level ``app``). An environment is
+the handler module loaded with importlib under its own package name
+(``_docjobs_local_fn.<LogicalId>``, then ``..__env2``, ...), so two functions' ``app.py``
+never collide and relative imports inside a function directory work; nothing is added to
+``sys.path``. The shared ``docjobs`` package is loaded once per process (it holds no
+per-request state: see ``docjobs.api.http``).
 
 ``Runtime.invoke`` returns ``(payload_bytes, function_error)`` exactly as the Lambda Invoke API
 would: on an exception, ``function_error`` is ``"Unhandled"`` and the payload is
@@ -47,7 +53,9 @@ class FunctionSpec:
     memory_mb: int = 128
     # The function role's session credentials (iam.py): its AWS calls are signed with them.
     credentials: Any = None
-    _callable: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+    # Idle execution environments (handler instances), and how many were ever created.
+    _idle: list[Callable[[Any, Any], Any]] = field(default_factory=list, repr=False)
+    _environments: int = field(default=0, repr=False)
 
 
 class LambdaContext:
@@ -92,25 +100,27 @@ class Runtime:
         name = name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
         return self.functions.get(name)
 
-    # ---- loading
+    # ---- execution environments
 
     def load(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
-        if spec._callable is not None:
-            return spec._callable
+        """A fresh handler instance of ``spec`` (its own copy of the function's modules)."""
         with self._load_lock:
-            if spec._callable is not None:
-                return spec._callable
-            module_path, _, attr = spec.handler.rpartition(".")
-            if not module_path or not attr:
-                raise RuntimeError(f"{spec.logical_id}: Handler {spec.handler!r} is not 'module.function'")
-            file = spec.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
-            if not file.is_file():
-                raise RuntimeError(f"{spec.logical_id}: handler file {file} does not exist")
+            spec._environments += 1
+            number = spec._environments
+        module_path, _, attr = spec.handler.rpartition(".")
+        if not module_path or not attr:
+            raise RuntimeError(f"{spec.logical_id}: Handler {spec.handler!r} is not 'module.function'")
+        file = spec.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
+        if not file.is_file():
+            raise RuntimeError(f"{spec.logical_id}: handler file {file} does not exist")
+        with self._load_lock:  # module execution is not reentrant-safe across threads
             if _PACKAGE_ROOT not in sys.modules:
                 root = types.ModuleType(_PACKAGE_ROOT)
                 root.__path__ = []
                 sys.modules[_PACKAGE_ROOT] = root
-            pkg_name = f"{_PACKAGE_ROOT}.{spec.logical_id}"
+            # One package per execution environment: relative imports inside the function's
+            # directory resolve to that environment's own modules.
+            pkg_name = f"{_PACKAGE_ROOT}.{spec.logical_id}" + (f"__env{number}" if number > 1 else "")
             if pkg_name not in sys.modules:
                 pkg_spec = importlib.util.spec_from_file_location(
                     pkg_name,
@@ -133,11 +143,25 @@ class Runtime:
             except BaseException:
                 del sys.modules[mod_name]
                 raise
-            handler = getattr(module, attr, None)
-            if not callable(handler):
-                raise RuntimeError(f"{spec.logical_id}: {file} has no callable {attr!r}")
-            spec._callable = handler
-            return handler
+        handler = getattr(module, attr, None)
+        if not callable(handler):
+            raise RuntimeError(f"{spec.logical_id}: {file} has no callable {attr!r}")
+        return handler
+
+    def _acquire(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        """An idle execution environment of ``spec``, or a new one (a cold start)."""
+        with self._load_lock:
+            if spec._idle:
+                return spec._idle.pop()
+        return self.load(spec)
+
+    def _release(self, spec: FunctionSpec, handler: Callable[[Any, Any], Any]) -> None:
+        with self._load_lock:
+            spec._idle.append(handler)
+
+    def environments(self, spec: FunctionSpec) -> int:
+        """How many execution environments of ``spec`` have been created (cold starts)."""
+        return spec._environments
 
     # ---- invocation
 
@@ -146,8 +170,9 @@ class Runtime:
         started = time.monotonic()
         context = LambdaContext(spec, started + spec.timeout_seconds)
         identity = iam.run_as(spec.credentials)
+        handler: Callable[[Any, Any], Any] | None = None
         try:
-            handler = self.load(spec)
+            handler = self._acquire(spec)
             result = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports any handler error
             # Straight to stderr (what CloudWatch would show): logging config may be changed by
@@ -158,6 +183,8 @@ class Runtime:
             return _error_payload(type(exc).__name__, str(exc), exc), "Unhandled"
         finally:
             iam.reset_identity(identity)
+            if handler is not None:
+                self._release(spec, handler)
         elapsed = time.monotonic() - started
         if self.enforce_timeouts and elapsed > spec.timeout_seconds:
             message = f"Task timed out after {spec.timeout_seconds:.2f} seconds"

@@ -18,17 +18,33 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 LOG = logging.getLogger("docjobs_local.server")
+
+
+#: Seconds a connection may stay silent (request line, headers, between keep-alive requests,
+#: inside a body) and may take to send its whole body, before it is answered 408 or closed.
+#: ``--read-timeout`` / ``DOCJOBS_LOCAL_READ_TIMEOUT`` change the first.
+READ_TIMEOUT_SECONDS = 10.0
+BODY_TIMEOUT_SECONDS = 30.0
+#: Connections served at once; more wait for a worker (in the accept queue or the pool's).
+HTTP_WORKERS = 64
+#: The listen backlog (socketserver's default of 5 reset connections under a burst).
+LISTEN_BACKLOG = 256
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
+_CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,16})[ \t]*(?:;.*)?")
 
 
 def free_port() -> int:
@@ -69,6 +85,29 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
+def go_offline(hosts: dict[str, str]) -> None:
+    """Client-chosen URLs (input documents, webhooks) resolve only through ``hosts`` and connect
+    only to 127.0.0.0/8: for running the stack, and its tests, without touching any network.
+    (``docjobs.domain.url_safety`` still applies its checks to what this resolves to.)"""
+    import ipaddress
+
+    from docjobs.domain import url_safety
+
+    def resolve(host: str) -> list[str]:
+        address = hosts.get(host.lower().rstrip("."))
+        if address is None:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} is not in DOCJOBS_LOCAL_HOSTS (offline)")
+        return [address]
+
+    def connect(address: tuple[str, int], timeout: float | None = None) -> socket.socket:
+        if not ipaddress.ip_address(address[0]).is_loopback:
+            raise ConnectionRefusedError(f"offline: no connection to {address[0]} (127.0.0.0/8 only)")
+        return socket.create_connection(address, timeout)
+
+    url_safety.resolve_host = resolve
+    url_safety.open_connection = connect
+
+
 def configure_moto_for_server() -> None:
     """Select moto's non-Docker Lambda and executing Step Functions backends (this process)."""
     from moto.core.config import default_user_config
@@ -93,7 +132,9 @@ class LocalServer:
         env: dict[str, str] | None = None,
         throttling: bool = True,
         access_log: bool = True,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> None:
+        self.read_timeout = read_timeout
         self.template = template
         self.host = host
         self.port = port
@@ -105,7 +146,7 @@ class LocalServer:
         self.keys: dict[str, str] = {}
         self.stack: Any = None
         self._moto: Any = None
-        self._http: ThreadingHTTPServer | None = None
+        self._http: PooledHTTPServer | None = None
         self._http_thread: threading.Thread | None = None
 
     @property
@@ -140,8 +181,7 @@ class LocalServer:
             throttling=self.throttling,
         ).deploy()
         self._create_keys()
-        self._http = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
-        self._http.daemon_threads = True
+        self._http = PooledHTTPServer((self.host, self.port), _make_handler(self), HTTP_WORKERS)
         self.port = int(self._http.server_address[1])
         self._http_thread = threading.Thread(
             target=self._http.serve_forever, name="docjobs-local-http", daemon=True
@@ -212,8 +252,14 @@ class LocalServer:
             if tenant != "dev":
                 lines.append(f"  API key:      {extra}   (tenant {tenant!r})")
         lines += [
+            f"  Dashboard:    {api}/   (paste the API key)",
+            f"  API docs:     {api}/api/docs",
             "",
-            "First upload:",
+            "First job, with the CLI (pip install ./clients/python, or .venv/bin/docjobs):",
+            f"  export DOCJOBS_API_URL={api} DOCJOBS_API_KEY={key}",
+            "  docjobs parse file.pdf --wait",
+            "",
+            "First upload, with curl:",
             f"  export KEY={key}",
             f'  curl -s -X POST {api}/api/documents -H "Authorization: Bearer $KEY" \\',
             "       -H 'Content-Type: application/json' -d '{\"filename\": \"file.pdf\"}'",
@@ -247,15 +293,58 @@ def _bucket_logical_id(stack: Any) -> str:
     return buckets[0] if buckets else ""
 
 
+class PooledHTTPServer(HTTPServer):
+    """An HTTP server with a raised listen backlog and a bounded pool of worker threads."""
+
+    request_queue_size = LISTEN_BACKLOG
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], workers: int) -> None:
+        super().__init__(address, handler)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="docjobs-local-http")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one connection's failure never stops the server
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Refused(Exception):
+    """A request the front refuses before the gateway sees it (framing, size, timeouts)."""
+
+    def __init__(self, status: int, message: str, error_code: str = "VALIDATION_ERROR") -> None:
+        super().__init__(message)
+        self.status, self.message, self.error_code = status, message, error_code
+
+
 def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
+    from .gateway import MAX_BODY_BYTES
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "docjobs-local"
+        timeout = server.read_timeout  # socket timeout: request line, headers, keep-alive idle
 
         def _forward(self) -> None:
             started = time.monotonic()
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
+            try:
+                body = self._read_body(time.monotonic() + BODY_TIMEOUT_SECONDS)
+                self.connection.settimeout(self.timeout)
+            except _Refused as refused:
+                self.close_connection = True
+                self._answer(refused.status, {"Content-Type": "application/json"}, _error_body(refused))
+                self._log(refused.status, started)
+                return
             url = urlsplit(self.path)
             status, headers, data = server.stack.gateway.handle(
                 self.command,
@@ -265,17 +354,124 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 source_ip=self.client_address[0],
             )
+            self._answer(status, headers, data)
+            self._log(status, started)
+
+        def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
             self.send_response(status)
             for k, v in headers.items():
                 if k.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+
+        def _log(self, status: int, started: float) -> None:
             if server.access_log:
                 ms = (time.monotonic() - started) * 1000
                 sys.stderr.write(f"{self.command} {self.path} -> {status} ({ms:.0f} ms)\n")
+
+        # ---- request body framing (as a gateway in front of the API would check it)
+
+        def _read_body(self, deadline: float) -> bytes | None:
+            encodings = self.headers.get_all("Transfer-Encoding") or []
+            lengths = self.headers.get_all("Content-Length") or []
+            if encodings and lengths:
+                raise _Refused(400, "send either Transfer-Encoding or Content-Length, not both")
+            if encodings:
+                if [e.strip().lower() for e in ",".join(encodings).split(",")] != ["chunked"]:
+                    raise _Refused(400, f"Transfer-Encoding {', '.join(encodings)!r} is not supported")
+                return self._read_chunked(deadline)
+            if not lengths:
+                if self.command in _BODY_METHODS:
+                    raise _Refused(411, "Content-Length is required (or Transfer-Encoding: chunked)")
+                return None
+            values = {v.strip() for v in lengths}
+            value = values.pop()
+            if values or not _CONTENT_LENGTH.fullmatch(value):
+                raise _Refused(400, f"Content-Length {', '.join(lengths)!r} is not a non-negative integer")
+            length = int(value)
+            if length > MAX_BODY_BYTES:
+                raise _Refused(413, _too_large_message(MAX_BODY_BYTES))
+            return self._read_exactly(length, deadline) if length else None
+
+        def _read_exactly(self, length: int, deadline: float) -> bytes:
+            parts: list[bytes] = []
+            remaining = length
+            while remaining:
+                self._arm(deadline, length)
+                try:
+                    block = self.rfile.read1(min(remaining, 1 << 20))
+                except TimeoutError:
+                    block = None
+                if block is None:
+                    raise _Refused(
+                        408,
+                        f"the request body was not received in time ({length - remaining} of "
+                        f"{length} bytes announced by Content-Length)",
+                    )
+                if not block:
+                    raise _Refused(
+                        400, f"the request body ended after {length - remaining} of {length} bytes"
+                    )
+                parts.append(block)
+                remaining -= len(block)
+            return b"".join(parts)
+
+        def _arm(self, deadline: float, length: int) -> None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Refused(408, f"the request body was not received within {BODY_TIMEOUT_SECONDS:.0f} s")
+            self.connection.settimeout(min(left, self.timeout))
+
+        def _read_line(self, deadline: float) -> bytes:
+            self._arm(deadline, 0)
+            try:
+                line = self.rfile.readline(1024)
+            except TimeoutError:
+                raise _Refused(408, "the chunked request body was not received in time") from None
+            if not line.endswith(b"\n"):
+                raise _Refused(400, "the chunked request body is malformed (a line is cut or too long)")
+            return line.rstrip(b"\r\n")
+
+        def _read_chunked(self, deadline: float) -> bytes | None:
+            parts: list[bytes] = []
+            total = 0
+            while True:
+                match = _CHUNK_SIZE.fullmatch(self._read_line(deadline))
+                if match is None:
+                    raise _Refused(400, "the chunked request body is malformed (bad chunk size)")
+                size = int(match.group(1), 16)
+                if size == 0:
+                    while self._read_line(deadline):  # trailer fields, then the empty line
+                        pass
+                    return b"".join(parts) or None
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise _Refused(413, _too_large_message(MAX_BODY_BYTES))
+                parts.append(self._read_exactly(size, deadline))
+                if self._read_line(deadline) != b"":
+                    raise _Refused(400, "the chunked request body is malformed (no CRLF after a chunk)")
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Errors of the request line and headers (400, 414, 431, 501) in the error shape."""
+            self.close_connection = True
+            body = json.dumps(
+                {
+                    "error": message or self.responses.get(code, ("",))[0],
+                    "error_code": "VALIDATION_ERROR" if code < 500 else "INTERNAL_ERROR",
+                }
+            ).encode()
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _forward
 
@@ -285,14 +481,30 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _too_large_message(limit: int) -> str:
+    return f"the request body is larger than the limit of {limit // (1024 * 1024)} MB ({limit} bytes)"
+
+
+def _error_body(refused: _Refused) -> bytes:
+    return json.dumps({"error": refused.message, "error_code": refused.error_code}).encode()
+
+
 #: Template parameters the local runtime takes from the environment, and their local defaults:
 #: OCR runs on Tesseract and vectorizing stays off unless PINECONE_API_KEY and
 #: PINECONE_INDEX_HOST are set (OCR_ENGINE=textract runs the Textract path against moto).
+#: Model engines are off (extract runs on rules) unless OPENAI_BASE_URL and OPENAI_MODEL point at
+#: an OpenAI-compatible server (a local Ollama: http://127.0.0.1:11434/v1), or BEDROCK_MODEL_ID
+#: names a Bedrock model (real AWS credentials needed: Bedrock is not emulated).
 LOCAL_PARAMETERS_FROM_ENV = {
     "OcrEngine": ("OCR_ENGINE", "tesseract"),
     "PineconeIndexHost": ("PINECONE_INDEX_HOST", ""),
     "EmbedDimension": ("EMBED_DIMENSION", None),
     "ChildPollSeconds": ("CHILD_POLL_SECONDS", "1"),
+    "BedrockModelId": ("BEDROCK_MODEL_ID", ""),
+    "OpenAIBaseUrl": ("OPENAI_BASE_URL", ""),
+    "OpenAIModel": ("OPENAI_MODEL", ""),
+    "OpenAIAllowedModels": ("OPENAI_ALLOWED_MODELS", ""),
+    "CorsAllowOrigins": ("CORS_ALLOW_ORIGINS", None),
 }
 
 
@@ -327,12 +539,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=float(os.environ.get("DOCJOBS_LOCAL_READ_TIMEOUT", READ_TIMEOUT_SECONDS)),
+        help="seconds a client may stay silent while sending a request (408 after)",
+    )
+    parser.add_argument(
         "--info-file", type=Path, help="write URLs, keys and resource names here as JSON when ready"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    # One process runs the API and the pipelines: CPU-bound stage threads would hold the GIL for
+    # Python's default 5 ms slices while API requests, which release it at every I/O, queue
+    # behind them (the convoy effect). Shorter slices keep the API responsive under load.
+    sys.setswitchinterval(float(os.environ.get("DOCJOBS_LOCAL_SWITCH_INTERVAL", "0.0005")))
     started = time.monotonic()
     server = LocalServer(
         args.template or find_template(),
@@ -342,7 +564,11 @@ def main(argv: list[str] | None = None) -> None:
         env=_pairs(args.env, "--env"),
         throttling=not args.no_throttle,
         access_log=not args.quiet,
+        read_timeout=args.read_timeout,
     )
+    if os.environ.get("DOCJOBS_LOCAL_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        hosts = os.environ.get("DOCJOBS_LOCAL_HOSTS", "").replace(",", " ")
+        go_offline(_pairs([hosts], "DOCJOBS_LOCAL_HOSTS"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

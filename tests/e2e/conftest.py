@@ -18,7 +18,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_KEY = "dj_e2e-dev-key-0123456789abcdef"
+#: Browser origins the e2e server allows (template parameter CorsAllowOrigins).
+CORS_ORIGINS = ("https://ops.example.test", "http://127.0.0.1:5999")
 OTHER_KEY = "dj_e2e-other-key-0123456789abcdef"
+LOAD_KEY = "dj_e2e-load-key-0123456789abcdef"  # tenant "load": the concurrency test's own
 
 
 def _free_port() -> int:
@@ -67,10 +70,15 @@ def local_api(tmp_path_factory):
     env = {
         **os.environ,
         "DOCJOBS_API_KEY": DEV_KEY,
-        "DOCJOBS_EXTRA_TENANTS": f"other={OTHER_KEY}",
+        "DOCJOBS_EXTRA_TENANTS": f"other={OTHER_KEY},load={LOAD_KEY}",
         "MOTO_PORT": str(moto_port),
+        "CORS_ALLOW_ORIGINS": ",".join(CORS_ORIGINS),
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        # No network: client-chosen URLs resolve only through these names, connect to 127/8 only.
+        "DOCJOBS_LOCAL_OFFLINE": "1",
+        "DOCJOBS_LOCAL_HOSTS": "example.com=93.184.216.34,hooks.example.com=93.184.216.34",
+        "DOCJOBS_LOCAL_READ_TIMEOUT": "2",
     }
     env.pop("AWS_ENDPOINT_URL", None)
     log = open(tmp / "server.log", "wb")

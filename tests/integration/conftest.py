@@ -320,3 +320,18 @@ def gate() -> Iterator[Gate]:
     g = Gate()
     yield g
     g.release.set()  # never leave a stage thread blocked
+
+
+def block_after_stage_begins(monkeypatch: pytest.MonkeyPatch, stage: str, gate: Gate) -> None:
+    """Block the stage runner once ``stage`` has begun (docjobs.pipeline.runner)."""
+    from docjobs.domain import transitions
+
+    real = transitions.begin_stage
+
+    def blocked(tenant_id: str, job_id: str, name: str, *, retrying: bool) -> Any:
+        value = real(tenant_id, job_id, name, retrying=retrying)  # type: ignore[arg-type]
+        if name == stage:
+            gate.block()
+        return value
+
+    monkeypatch.setattr(transitions, "begin_stage", blocked)

@@ -141,7 +141,7 @@ def _submit(echo: Pipeline, **options: Any) -> Submitted:
 def test_an_echo_job_completes_with_its_result_and_output_document(echo: Pipeline) -> None:
     job = echo.wait(_submit(echo))
     assert job["status"] == "completed", job
-    assert job["type"] == "echo" and job["progress"] == 100 and job["stage"] == "generating"
+    assert job["type"] == "echo" and job["progress"] == 100 and job["stage"] is None  # completed: no stage
     assert job["result"]["echo"] == "hello"
     document = job["result"]["document"]
     assert document["url"].startswith("http")  # refreshed on every read

@@ -284,3 +284,96 @@ def test_failed_transaction_rolls_back_every_write_with_the_lightweight_backup(s
     assert keys == {"kept", "guard"}
     kept = ddb.get_item(TableName=name, Key={"pk": {"S": "p"}, "sk": {"S": "kept"}})["Item"]
     assert kept["n"] == {"N": "1"}
+
+
+def test_execution_stopped_during_a_lambda_task_ends_aborted_not_failed(stack):
+    """A stop landing while a Lambda task runs, the task then failing: AWS reports ABORTED.
+    moto's interpreter let the task's error replace the stop (FAILED; with a stop before the
+    task's resource was evaluated, the error was "'dict' object has no attribute 'region'")."""
+    import time
+
+    arn = stack.start_execution("DirectFlowStateMachine", {"id": "s1", "sleep": 1.5, "fail": "boom"})
+    time.sleep(0.5)
+    stack.client("stepfunctions").stop_execution(executionArn=arn, error="JobCancelled", cause="test")
+    time.sleep(1.5)  # the task returns after the stop
+    desc = stack.wait_for_execution(arn, timeout=30)
+    assert desc["status"] == "ABORTED"
+    history = stack.execution_history(arn)
+    assert not [e for e in history if e["type"] in ("TaskFailed", "LambdaFunctionFailed", "ExecutionFailed")]
+    ddb = stack.client("dynamodb")
+    item = ddb.get_item(
+        TableName=stack.physical_name("ItemsTable"), Key={"pk": {"S": "failure"}, "sk": {"S": "s1"}}
+    )
+    assert "Item" not in item  # the Catch (RecordFailure) never ran
+
+
+def test_concurrent_transactions_and_rollbacks_keep_counts_exact(stack):
+    """Threads each insert items with a counter update in one transaction; every third
+    transaction fails its condition and rolls back. moto without the lock lost writes (a
+    rollback restored a snapshot older than another thread's transaction)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    name = stack.physical_name("ItemsTable")
+    ddb = stack.client("dynamodb")
+    ddb.put_item(TableName=name, Item={"pk": {"S": "c"}, "sk": {"S": "guard"}, "state": {"S": "done"}})
+
+    def work(worker: int) -> int:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        committed = 0
+        for i in range(25):
+            items = [
+                {"Put": {"TableName": name, "Item": {"pk": {"S": "c"}, "sk": {"S": f"i-{worker}-{i}"}}}},
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": {"pk": {"S": "c"}, "sk": {"S": "count"}},
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ]
+            if i % 3 == 0:
+                items.append(
+                    {
+                        "ConditionCheck": {
+                            "TableName": name,
+                            "Key": {"pk": {"S": "c"}, "sk": {"S": "guard"}},
+                            "ConditionExpression": "#s = :open",
+                            "ExpressionAttributeNames": {"#s": "state"},
+                            "ExpressionAttributeValues": {":open": {"S": "open"}},
+                        }
+                    }
+                )
+            try:
+                client.transact_write_items(TransactItems=items)
+                committed += 1
+            except client.exceptions.TransactionCanceledException:
+                pass
+        return committed
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        committed = sum(pool.map(work, range(8)))
+
+    items = ddb.query(
+        TableName=name,
+        KeyConditionExpression="pk = :p AND begins_with(sk, :i)",
+        ExpressionAttributeValues={":p": {"S": "c"}, ":i": {"S": "i-"}},
+    )["Items"]
+    count = ddb.get_item(TableName=name, Key={"pk": {"S": "c"}, "sk": {"S": "count"}})["Item"]["n"]["N"]
+    assert committed == 8 * 16
+    assert len(items) == committed
+    assert int(count) == committed
+
+
+def test_stop_right_after_start_answers_at_once_and_aborts_before_the_first_state(stack):
+    import time
+
+    sfn = stack.client("stepfunctions")
+    for i in range(5):
+        arn = stack.start_execution("DirectFlowStateMachine", {"id": f"quick{i}", "sleep": 1})
+        started = time.monotonic()
+        sfn.stop_execution(executionArn=arn, error="JobCancelled", cause="test")
+        assert time.monotonic() - started < 1.0
+        assert stack.wait_for_execution(arn, timeout=30)["status"] == "ABORTED"

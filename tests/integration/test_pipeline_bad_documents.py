@@ -52,3 +52,50 @@ def test_image_page_with_ocr_engine_none_fails_with_ocr_error_not_available(pipe
     pipeline.configure(OCR_ENGINE="none")
     job = _assert_failed(pipeline, samples.image_only_pdf(), "scan.pdf", "OCR_ERROR", "not available")
     assert job["stage"] == "ocr"
+
+
+# ---- documents that complete, with warnings (job ``warnings`` and result.metadata.warnings)
+
+
+def _completed_with(pipeline: Pipeline, data: bytes, filename: str, *warnings: str) -> dict:
+    submitted = pipeline.submit(data, filename)
+    job = pipeline.wait(submitted)
+    assert job["status"] == "completed", job
+    for expected in warnings:
+        assert any(expected in w for w in job["warnings"]), job["warnings"]
+        assert any(expected in w for w in job["result"]["metadata"]["warnings"]), job["result"]["metadata"]
+    return job
+
+
+def test_damaged_pdf_that_mupdf_repairs_completes_with_a_warning(pipeline: Pipeline) -> None:
+    job = _completed_with(pipeline, samples.damaged_pdf(), "cut-xref.pdf", "damaged file repaired; 3 pages")
+    assert job["result"]["metadata"]["chunk_count"] > 0
+
+
+def test_owner_password_is_ignored_with_a_warning(pipeline: Pipeline) -> None:
+    job = _completed_with(pipeline, samples.owner_password_pdf(), "restricted.pdf", "owner password ignored")
+    assert job["result"]["metadata"]["chunk_count"] > 0
+
+
+def test_extension_that_names_another_format_is_a_warning(pipeline: Pipeline) -> None:
+    job = _completed_with(pipeline, samples.multi_page_pdf(1), "report.docx", "file named .docx is a PDF")
+    assert job["metadata"]["file_type"] == "pdf"
+
+
+def test_clean_pdf_has_no_warnings(pipeline: Pipeline) -> None:
+    job = _completed_with(pipeline, samples.multi_page_pdf(1), "clean.pdf")
+    assert job["warnings"] == [] and job["result"]["metadata"]["warnings"] == []
+
+
+def test_image_without_text_completes_with_zero_chunks_and_says_why(pipeline: Pipeline) -> None:
+    job = _completed_with(pipeline, samples.one_pixel_png(), "pixel.png", "image with no text found")
+    assert job["result"]["metadata"]["chunk_count"] == 0
+    assert job["result"]["chunks"] == []
+
+
+def test_zero_chunks_always_says_why_even_with_ocr_off(pipeline: Pipeline) -> None:
+    submitted = pipeline.submit(samples.image_only_pdf(), "scan.pdf", ocr="off")
+    job = pipeline.wait(submitted)
+    assert job["status"] == "completed", job
+    assert job["result"]["metadata"]["chunk_count"] == 0
+    assert any("no text found" in w and "OCR is off" in w for w in job["warnings"]), job["warnings"]

@@ -17,11 +17,17 @@ import pytest
 from docjobs.adapters import job_store
 from docjobs.core.errors import TransientError
 from docjobs.core.models import JobRecord, new_id, utc_now
-from docjobs.domain import transitions
 from docjobs.jobtypes.parse import chunk, finish, vectorize
 from docjobs.pipeline.stages import parse
 from tests import sample_documents as samples
-from tests.integration.conftest import STATE_MACHINE, Gate, Pipeline, StatusSpy, Submitted
+from tests.integration.conftest import (
+    STATE_MACHINE,
+    Gate,
+    Pipeline,
+    StatusSpy,
+    Submitted,
+    block_after_stage_begins,
+)
 
 
 def _failed_attempts(pipeline: Pipeline, submitted: Submitted) -> list[str]:
@@ -38,7 +44,7 @@ def _failed_attempts(pipeline: Pipeline, submitted: Submitted) -> list[str]:
 def test_transient_error_twice_is_retried_and_the_job_completes_with_retry_count_2(
     pipeline: Pipeline, status_spy: StatusSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_run = parse.parse.work
+    real_run = parse.parse_document.work
     attempts: list[int] = []
 
     def flaky(task: Any, job: Any) -> Any:
@@ -47,7 +53,7 @@ def test_transient_error_twice_is_retried_and_the_job_completes_with_retry_count
             raise TransientError("the store answered 503")
         return real_run(task, job)
 
-    monkeypatch.setattr(parse.parse, "work", flaky)
+    monkeypatch.setattr(parse.parse_document, "work", flaky)
     submitted = pipeline.submit(samples.multi_page_pdf(2))
     job = pipeline.wait(submitted)
 
@@ -89,7 +95,7 @@ def test_stage_exceeding_its_task_timeout_fails_the_job_with_timeout(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pipeline.configure(STAGE_TIMEOUT_SECONDS="1")  # becomes limits.stage_timeout_seconds
-    real_run = parse.parse.work
+    real_run = parse.parse_document.work
     finished = threading.Event()
 
     def slow(task: Any, job: Any) -> Any:
@@ -99,7 +105,7 @@ def test_stage_exceeding_its_task_timeout_fails_the_job_with_timeout(
         finally:
             finished.set()
 
-    monkeypatch.setattr(parse.parse, "work", slow)
+    monkeypatch.setattr(parse.parse_document, "work", slow)
     submitted = pipeline.submit(samples.multi_page_pdf(1))
     job = pipeline.wait(submitted)
 
@@ -243,19 +249,6 @@ def _block_after(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, gate: 
     monkeypatch.setattr(module, name, blocked)
 
 
-def _block_after_stage_begins(monkeypatch: pytest.MonkeyPatch, stage: str, gate: Gate) -> None:
-    """Block the stage runner once ``stage`` has begun (docjobs.pipeline.runner)."""
-    real = transitions.begin_stage
-
-    def blocked(tenant_id: str, job_id: str, name: str, *, retrying: bool) -> Any:
-        value = real(tenant_id, job_id, name, retrying=retrying)  # type: ignore[arg-type]
-        if name == stage:
-            gate.block()
-        return value
-
-    monkeypatch.setattr(transitions, "begin_stage", blocked)
-
-
 CANCEL_POINTS = {
     # stage: (module, function to block after (None: the stage's begin), document, options)
     "uploading": (None, None, "text", {}),
@@ -281,7 +274,7 @@ def test_cancel_during_a_stage_stops_everything(
     if options.get("vectorize"):
         pipeline.use_pinecone(fake_pinecone)
     if module is None:
-        _block_after_stage_begins(monkeypatch, stage, gate)
+        block_after_stage_begins(monkeypatch, stage, gate)
     else:
         _block_after(monkeypatch, module, function, gate)
     data = samples.mixed_pdf() if document == "mixed" else samples.multi_page_pdf(2)
@@ -333,7 +326,7 @@ def test_cancel_whose_stop_execution_is_lost_ends_quietly_in_job_cancelled(
     from docjobs.adapters import executions
 
     monkeypatch.setattr(executions, "stop_execution", lambda execution_arn, cause: None)
-    _block_after_stage_begins(monkeypatch, "parsing", gate)
+    block_after_stage_begins(monkeypatch, "parsing", gate)
     submitted = pipeline.submit(samples.multi_page_pdf(2))
     try:
         gate.wait_entered()

@@ -27,6 +27,7 @@ def test_text_pdf_completes_with_chunks_metadata_and_every_stage_in_order(
     assert job["progress"] == 100
     assert job["error"] is None and job["error_code"] is None and job["retry_count"] == 0
     assert job["completed_at"] is not None
+    assert job["stage"] is None  # a completed job is in no stage (every job type alike)
     assert job["metadata"] == {"filename": "report.pdf", "file_type": "pdf", "pages": 3}
     result = job["result"]
     assert result["metadata"]["title"] == samples.TITLE
@@ -41,6 +42,7 @@ def test_text_pdf_completes_with_chunks_metadata_and_every_stage_in_order(
     assert pipeline.states_entered(submitted) == [
         "Upload",
         "Parse",
+        "ParseInRanges",
         "NeedsOcr",
         "Chunk",
         "VectorizeWanted",
@@ -148,7 +150,7 @@ def test_dropped_upload_with_a_bad_job_type_leaves_a_failed_validation_job(pipel
 def test_input_url_is_fetched_into_storage_and_parsed(pipeline: Pipeline, httpserver) -> None:
     """The API only accepts https input URLs; pytest-httpserver serves http. So this test writes
     the job record as ``submit_job`` would (input_url http://127.0.0.1...), and starts its
-    execution with ``submission.execution_input``: everything after POST /api/jobs is real.
+    execution with ``starter.execution_input``: everything after POST /api/jobs is real.
     Private addresses are refused unless ALLOW_PRIVATE_INPUT_URLS=true (local/tests only)."""
     pipeline.configure(ALLOW_PRIVATE_INPUT_URLS="true")
     httpserver.expect_request("/files/fetched.pdf").respond_with_data(
@@ -167,7 +169,7 @@ def test_input_url_is_fetched_into_storage_and_parsed(pipeline: Pipeline, httpse
         expires_at=int((now + timedelta(days=1)).timestamp()),
     )
     job_store.create_job(record)
-    arn = pipeline.stack.start_execution(STATE_MACHINE, submission.execution_input(record), name=record.id)
+    arn = pipeline.stack.start_execution(STATE_MACHINE, starter.execution_input(record), name=record.id)
     assert arn == pipeline.execution_arn(record.id)
 
     job = pipeline.wait(Submitted(record.id, arn))
@@ -196,7 +198,7 @@ def test_input_url_on_a_private_address_is_refused_without_the_local_switch(
         expires_at=int((now + timedelta(days=1)).timestamp()),
     )
     job_store.create_job(record)
-    arn = pipeline.stack.start_execution(STATE_MACHINE, submission.execution_input(record), name=record.id)
+    arn = pipeline.stack.start_execution(STATE_MACHINE, starter.execution_input(record), name=record.id)
     job = pipeline.wait(Submitted(record.id, arn))
     assert job["status"] == "failed"
     assert job["error_code"] == "VALIDATION_ERROR"
@@ -206,7 +208,7 @@ def test_input_url_on_a_private_address_is_refused_without_the_local_switch(
 
 def test_several_jobs_at_once_all_complete(pipeline: Pipeline) -> None:
     """Executions run side by side (threads in one process here): PyMuPDF work is serialised
-    by pdf_parsing.MUPDF_LOCK, so no job fails on PyMuPDF's process-global state."""
+    by engines.pdf.MUPDF_LOCK, so no job fails on PyMuPDF's process-global state."""
     submitted = [pipeline.submit(samples.multi_page_pdf(3), f"report-{i}.pdf") for i in range(6)]
     jobs = [pipeline.wait(s) for s in submitted]
     assert [job["status"] for job in jobs] == ["completed"] * 6, [job.get("error") for job in jobs]
@@ -328,3 +330,24 @@ def test_a_job_emits_its_metrics_and_every_stage_log_line_names_it(
     assert emitted["JobsCompleted"]["job_type"] == "parse"
     logs = [line for line in lines if "level" in line and line.get("job_id") == submitted.job_id]
     assert all(line.get("tenant_id") == pipeline.tenant for line in logs), "job lines name the tenant"
+
+
+def test_a_large_document_is_parsed_page_parallel_into_the_same_chunks(pipeline: Pipeline) -> None:
+    data = samples.large_pdf(25, ruled=True)
+    whole = pipeline.wait(pipeline.submit(data, "whole.pdf"))
+    pipeline.configure(PARSE_RANGE_PAGES="10")
+    submitted = pipeline.submit(data, "ranges.pdf")
+    job = pipeline.wait(submitted)
+
+    assert job["status"] == whole["status"] == "completed", job
+    states = pipeline.states_entered(submitted)
+    assert states.count("ParseRange") == 3  # pages 1-10, 11-20, 21-25
+    assert (
+        states.index("Parse")
+        < states.index("ParsePages")
+        < states.index("MergePages")
+        < states.index("Chunk")
+    )
+    assert job["result"]["metadata"]["pages"] == 25
+    assert job["result"]["chunks"] == whole["result"]["chunks"]
+    assert "| North | 1200 | 4% |" in _chunk_text(job)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests import sample_documents as samples
-from tests.integration.conftest import Gate, Pipeline, StatusSpy, Submitted
+from tests.integration.conftest import Gate, Pipeline, StatusSpy, Submitted, block_after_stage_begins
 
 TWO_PARSES = [
     {"id": "plain", "type": "parse"},
@@ -107,17 +107,7 @@ def test_on_error_continue_records_the_failure_and_goes_on(pipeline: Pipeline) -
 def test_cancel_mid_workflow_cancels_the_running_children(
     pipeline: Pipeline, gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from docjobs.domain import transitions
-
-    real = transitions.begin_stage
-
-    def blocked(tenant_id: str, job_id: str, name: str, *, retrying: bool) -> Any:
-        value = real(tenant_id, job_id, name, retrying=retrying)  # type: ignore[arg-type]
-        if name == "parsing":
-            gate.block()
-        return value
-
-    monkeypatch.setattr(transitions, "begin_stage", blocked)
+    block_after_stage_begins(monkeypatch, "parsing", gate)
     submitted = _submit_workflow(pipeline, samples.multi_page_pdf(2), TWO_PARSES)
     try:
         gate.wait_entered()
@@ -132,4 +122,116 @@ def test_cancel_mid_workflow_cancels_the_running_children(
     while any(c["status"] not in ("cancelled",) for c in _children(pipeline, submitted.job_id)):
         assert time.monotonic() < deadline
         time.sleep(0.2)
+    assert pipeline.get(submitted.job_id)["status"] == "cancelled"
+
+
+# --------------------------------------------------------------------------- with the other types
+
+
+def test_the_packet_workflow_splits_extracts_per_part_and_generates_a_report(pipeline: Pipeline) -> None:
+    from tests import split_documents
+
+    steps = [
+        {
+            "id": "parts",
+            "type": "split",
+            "options": {"categories": split_documents.PACKET_CATEGORIES, "engine": "rules"},
+        },
+        {
+            "id": "fields",
+            "type": "extract",
+            "input": "parts.segments",
+            "options": {
+                "engine": "rules",
+                "schema": {
+                    "type": "object",
+                    "properties": {"total": {"type": "number"}, "date": {"type": "string"}},
+                },
+            },
+        },
+        {
+            "id": "report",
+            "type": "generate",
+            "input": "fields",
+            "options": {
+                "template": {
+                    "markdown": "# Packet\n{% for item in items %}"
+                    "- part {{ loop.index }}: {{ item.total | default('no total') }}\n{% endfor %}"
+                },
+                "output": {"format": "md", "filename": "report.md"},
+            },
+        },
+    ]
+    submitted = _submit_workflow(pipeline, split_documents.packet_pdf(), steps)
+    job = pipeline.wait(submitted, timeout=180)
+    assert job["status"] == "completed", job
+    steps_done = {s["id"]: s for s in job["result"]["steps"]}
+    assert [s["status"] for s in steps_done.values()] == ["completed"] * 3
+    assert len(steps_done["fields"]["job_ids"]) == 3  # one extract per part: invoice, letter, contract
+    children = _children(pipeline, job["id"])
+    assert len(children) == 5 and all(c["status"] == "completed" for c in children)
+    segments = {c["client_metadata"].get("segment") for c in children if c["type"] == "extract"}
+    assert segments == {"invoice", "letter", "contract"}
+    report = job["result"]["outputs"]["report"]["result"]
+    status, info = pipeline.api("GET", f"/api/documents/{report['document_id']}")
+    assert status == 200 and info["filename"] == "report.md"
+    assert job["result"]["credits"] == sum(c["credits"]["cost"] for c in children)
+
+
+def test_a_step_fans_out_over_five_segments(pipeline: Pipeline) -> None:
+    steps = [
+        {"id": "parts", "type": "split", "options": {"page_ranges": ["1", "2", "3", "4-5", "6-"]}},
+        {"id": "text", "type": "parse", "input": "parts.segments"},
+    ]
+    job = pipeline.wait(_submit_workflow(pipeline, samples.multi_page_pdf(7), steps), timeout=180)
+    assert job["status"] == "completed", job
+    text = job["result"]["outputs"]["text"]
+    assert len(text) == 5 and all(t["status"] == "completed" for t in text)
+    assert sorted(t["result"]["metadata"]["pages"] for t in text) == [1, 1, 1, 2, 2]
+
+
+def test_a_step_reading_a_failed_step_is_skipped_with_continue(pipeline: Pipeline) -> None:
+    steps = [
+        {"id": "parts", "type": "split", "options": {"every_n_pages": 1}},
+        {"id": "text", "type": "parse", "input": "parts.segments"},
+    ]
+    job = pipeline.wait(
+        _submit_workflow(pipeline, b"%PDF-1.4 broken", steps, on_error="continue"), timeout=120
+    )
+    assert job["status"] == "completed", job
+    assert [(s["id"], s["status"]) for s in job["result"]["steps"]] == [
+        ("parts", "failed"),
+        ("text", "skipped"),
+    ]
+    assert "NoChildren" in pipeline.states_entered(
+        Submitted(
+            job["id"],
+            pipeline.stack.arn("WorkflowStateMachine").replace(":stateMachine:", ":execution:")
+            + ":"
+            + job["id"],
+        )
+    )
+
+
+def test_a_cancel_whose_stop_is_lost_ends_the_workflow_quietly(
+    pipeline: Pipeline, gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docjobs.adapters import executions
+
+    real_stop = executions.stop_execution
+    workflow_arn = pipeline.stack.arn("WorkflowStateMachine").replace(":stateMachine:", ":execution:")
+    monkeypatch.setattr(
+        executions,
+        "stop_execution",
+        lambda arn, cause: None if arn.startswith(workflow_arn) else real_stop(arn, cause),
+    )
+    block_after_stage_begins(monkeypatch, "parsing", gate)
+    submitted = _submit_workflow(pipeline, samples.multi_page_pdf(1), TWO_PARSES)
+    try:
+        gate.wait_entered()
+        assert pipeline.api("DELETE", f"/api/jobs/{submitted.job_id}")[0] == 200
+    finally:
+        gate.release.set()
+    pipeline.stack.wait_for_execution(submitted.execution_arn, timeout=60)
+    assert "JobCancelled" in pipeline.states_entered(submitted)
     assert pipeline.get(submitted.job_id)["status"] == "cancelled"

@@ -9,7 +9,8 @@ from docjobs_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ResolvedTemplate.from_file(ROOT / "template.yaml")
-OPENAPI_FUNCTION_ROUTES = {("GET", "/api/openapi.json"), ("GET", "/api/docs")}
+OPENAPI_FUNCTION_ROUTES = {("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/api/docs/{asset}")}
+DASHBOARD_ROUTES = {("GET", "/"), ("GET", "/dashboard/{asset}")}
 
 
 def _template_routes() -> dict[tuple[str, str], str]:
@@ -45,6 +46,12 @@ def _handler_router(code_dir: str):
     return match.group(1) if match else None
 
 
+def _not_api_routes() -> set[tuple[str, str]]:
+    """The OpenAPI/Swagger routes, the dashboard's, and the CORS preflights (OPTIONS)."""
+    preflights = {key for key in _template_routes() if key[0] == "OPTIONS"}
+    return OPENAPI_FUNCTION_ROUTES | DASHBOARD_ROUTES | preflights
+
+
 def test_template_routes_and_routers_agree_exactly():
     from docjobs.api import routes as api_routes
 
@@ -52,14 +59,14 @@ def test_template_routes_and_routers_agree_exactly():
     from_routers: set[tuple[str, str]] = set()
     for router in api_routes.ALL_ROUTERS:
         from_routers |= _router_routes(router)
-    assert set(template) - OPENAPI_FUNCTION_ROUTES == from_routers
+    assert set(template) - _not_api_routes() == from_routers
 
 
 def test_each_function_includes_the_router_of_its_own_routes():
     from docjobs.api import routes as api_routes
 
     template = _template_routes()
-    for logical in {v for k, v in template.items() if k not in OPENAPI_FUNCTION_ROUTES}:
+    for logical in {v for k, v in template.items() if k not in _not_api_routes()}:
         code_dir = Path(str(TEMPLATE.function_properties(logical)["CodeUri"])).name
         name = _handler_router(code_dir)
         assert name, f"{logical} builds no resolver from a router"
@@ -80,7 +87,7 @@ def test_openapi_document_has_every_api_route():
 
     doc = openapi_document()
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
-    assert documented == set(_template_routes()) - OPENAPI_FUNCTION_ROUTES
+    assert documented == set(_template_routes()) - _not_api_routes()
     assert doc["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
     for path, ops in doc["paths"].items():
         for method, op in ops.items():

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from docjobs.engines.chunking import Chunk, ChunkingOptions, chunk_pages, count_tokens
-from docjobs.engines.pdf_parsing import ParsedPage
+from docjobs.engines.pdf import ParsedPage
 
 
 def page(number: int, text: str) -> ParsedPage:
@@ -172,3 +172,32 @@ def test_default_options() -> None:
 def test_invalid_options_are_rejected_with_a_clear_message(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         ChunkingOptions.model_validate(options)
+
+
+def test_chunks_follow_sections_and_empty_sections_keep_their_heading() -> None:
+    from docjobs.engines.pdf import iter_pages, open_document
+    from tests import sample_documents as samples
+
+    with open_document(samples.manual_pdf(), filename="manual.pdf") as doc:
+        chunks = list(chunk_pages(iter_pages(doc)))
+    paths = [c.heading_path for c in chunks]
+    for title in [
+        "1.1 Installing",
+        "1.2 Configuring",
+        "2.1 Empty section",
+        "2.2 Next section",
+        "3 Reference",
+    ]:
+        assert any(title in path for path in paths), title
+    assert ["2 Using", "2.1 Empty section"] in paths and ["2 Using", "2.2 Next section"] in paths
+    # The contents page's entries are not retrieval text; its heading is kept.
+    assert not any("......" in c.text for c in chunks)
+    assert chunks[0].heading_path == ["Contents"]
+    # Body text escaped by the parser never becomes a heading.
+    assert not any("This file was automatically generated" in h for path in paths for h in path)
+
+
+def test_token_count_is_counted_once_and_matches_the_text() -> None:
+    pages = [page(1, "# Title\n\n" + " ".join(f"Sentence {i} is here." for i in range(300)))]
+    for chunk in chunk_pages(pages, ChunkingOptions(target_tokens=128, overlap_tokens=16)):
+        assert chunk.token_count == count_tokens(chunk.text)

@@ -67,7 +67,7 @@ def test_chunking_stage_work_needs_no_pipeline_package() -> None:
     code = textwrap.dedent(
         """
         from docjobs.engines.chunking import ChunkingOptions, chunk_pages
-        from docjobs.engines.pdf_parsing import ParsedPage
+        from docjobs.engines.pdf import ParsedPage
         from docjobs.jobtypes.parse.chunk import vectorize_decision
         pages = [ParsedPage(page=1, text="# Title\\n\\nSome body text. " * 40, char_count=100)]
         chunks = list(chunk_pages(pages, ChunkingOptions(target_tokens=64, overlap_tokens=8)))

@@ -9,7 +9,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from docjobs.core.errors import TransientError
 from docjobs.core.models import JobRecord, utc_now
 from docjobs.core.settings import get_settings
 from docjobs.domain import webhooks
@@ -72,7 +71,8 @@ def test_completed_job_is_posted_signed_with_its_secret(
     httpserver.expect_request("/hooks/jobs", method="POST").respond_with_handler(record)
     job = _ended_job(httpserver.url_for("/hooks/jobs"))
 
-    assert webhooks.deliver_job_webhook(job) is True
+    attempt = webhooks.attempt_delivery(job)
+    assert attempt is not None and attempt.delivered and attempt.status_code == 200
 
     (request,) = received
     body = request.get_data()
@@ -89,35 +89,57 @@ def test_completed_job_is_posted_signed_with_its_secret(
 def test_failed_job_payload_carries_error_and_code(httpserver: HTTPServer, allow_local_urls: None) -> None:
     httpserver.expect_request("/h", method="POST").respond_with_data("ok")
     job = _ended_job(httpserver.url_for("/h"), status="failed")
-    webhooks.deliver_job_webhook(job)
+    webhooks.attempt_delivery(job)
     payload = json.loads(httpserver.log[0][0].get_data())
     assert payload["event"] == "job.failed"
     assert payload["job"]["error_code"] == "OCR_ERROR"
     assert payload["job"]["error"] == "OCR failed: no engine"
 
 
-def test_endpoint_answering_500_raises_transient_error_for_retry(
+def test_endpoint_answering_503_is_a_failed_attempt_worth_retrying(
     httpserver: HTTPServer, allow_local_urls: None
 ) -> None:
     httpserver.expect_request("/h", method="POST").respond_with_data("busy", status=503)
-    with pytest.raises(TransientError, match="HTTP 503"):
-        webhooks.deliver_job_webhook(_ended_job(httpserver.url_for("/h")))
+    attempt = webhooks.attempt_delivery(_ended_job(httpserver.url_for("/h")))
+    assert attempt == webhooks.DeliveryAttempt(503, "answered HTTP 503", retryable=True)
+
+
+def test_redirect_answer_is_not_followed_and_not_retried(
+    httpserver: HTTPServer, allow_local_urls: None
+) -> None:
+    """A webhook answered 302 to an internal URL is never followed (as a GET or otherwise)."""
+    httpserver.expect_request("/h", method="POST").respond_with_data(
+        "", status=302, headers={"Location": "http://127.0.0.1:1/secret"}
+    )
+    attempt = webhooks.attempt_delivery(_ended_job(httpserver.url_for("/h")))
+    assert attempt is not None and not attempt.delivered and not attempt.retryable
+    assert attempt.status_code == 302
+    assert "do not follow redirects" in (attempt.error or "")
+    assert len(httpserver.log) == 1
 
 
 def test_job_without_webhook_or_not_ended_is_not_delivered(allow_local_urls: None) -> None:
     job = _ended_job("https://example.invalid/h")
     job.webhook_url = None
-    assert webhooks.deliver_job_webhook(job) is False
+    assert webhooks.attempt_delivery(job) is None
     running = _ended_job("https://example.invalid/h", status="processing")
-    assert webhooks.deliver_job_webhook(running) is False
+    assert webhooks.attempt_delivery(running) is None
 
 
-def test_webhook_to_private_address_is_not_delivered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhook_to_private_address_is_refused_without_connecting(
+    monkeypatch: pytest.MonkeyPatch, fake_network
+) -> None:
     monkeypatch.setenv("JOBS_TABLE_NAME", "jobs")
     monkeypatch.setenv("DOCUMENTS_BUCKET_NAME", "docs")
     monkeypatch.delenv("ALLOW_PRIVATE_INPUT_URLS", raising=False)
     get_settings.cache_clear()
+    fake_network.names["hooks.internal.example"] = ["10.1.2.3"]
     try:
-        assert webhooks.deliver_job_webhook(_ended_job("https://127.0.0.1:9/h")) is False
+        for url in ("https://127.0.0.1:9/h", "https://hooks.internal.example/h"):
+            attempt = webhooks.attempt_delivery(_ended_job(url))
+            assert attempt is not None and not attempt.delivered and not attempt.retryable
+            error = attempt.error or ""
+            assert "webhook_url host" in error and "not a public address" in error
+        assert fake_network.connections == []
     finally:
         get_settings.cache_clear()

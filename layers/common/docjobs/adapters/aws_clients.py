@@ -48,5 +48,20 @@ def textract() -> Any:
     return _client("textract")
 
 
+@cache
+def bedrock_runtime(region: str = "", read_timeout: float = 120.0) -> Any:
+    """Bedrock Runtime (Converse). Two quick SDK retries; the state machine does the long back-off."""
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=read_timeout
+    )
+    session = boto3.session.Session()
+    return session.client("bedrock-runtime", config=config, region_name=region or None)
+
+
+def comprehend() -> Any:
+    return _client("comprehend")
+
+
 def reset_clients() -> None:
     _client.cache_clear()
+    bedrock_runtime.cache_clear()

@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from docjobs.adapters import aws_clients
 from docjobs.core.errors import ConflictError, InputValidationError, NotFoundError
-from docjobs.core.models import TERMINAL_STATUSES, JobListing, JobRecord
+from docjobs.core.models import TERMINAL_STATUSES, JobListing, JobRecord, WebhookDelivery
 from docjobs.core.settings import get_settings
 
 COUNTS_SK = "COUNTS"
@@ -265,6 +265,24 @@ def update_job(
             if not _is_condition_failure(exc):
                 raise
     raise ConflictError(f"job {job_id} is being changed concurrently; try again")
+
+
+def record_webhook_attempt(tenant_id: str, job_id: str, delivery: WebhookDelivery) -> None:
+    """Store the webhook delivery status of an ended job (the one write a terminal job takes:
+    it changes neither its status nor its version)."""
+    try:
+        aws_clients.dynamodb().update_item(
+            TableName=get_settings().jobs_table_name,
+            Key={"pk": {"S": _tenant_pk(tenant_id)}, "sk": {"S": JOB_SK_PREFIX + job_id}},
+            UpdateExpression="SET #w = :w",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#w": "webhook"},
+            ExpressionAttributeValues={":w": _to_dynamo({"w": delivery.model_dump(mode="json")})["w"]},
+        )
+    except ClientError as exc:
+        if not _is_condition_failure(exc):
+            raise
+        raise NotFoundError(f"job {job_id} not found") from exc
 
 
 def _is_condition_failure(exc: ClientError) -> bool:

@@ -35,8 +35,9 @@ def document_key(tenant_id: str, document_id: str, filename: str) -> str:
 class WorkFile(StrEnum):
     """The work files stages hand each other (under ``work/{tenant}/{job_id}/``)."""
 
-    PAGES = "pages.jsonl"  # one parsed page per line (docjobs.engines.pdf_parsing.ParsedPage)
+    PAGES = "pages.jsonl"  # one parsed page per line (docjobs.engines.pdf.ParsedPage)
     DOCUMENT = "document.json"  # what parsing learned of the document (pages, file type, ...)
+    PAGE_RANGES = "pages/"  # page-parallel parsing: one JSON-lines file per page range
     OCR = "ocr/"  # OCR'd pages, one JSON-lines file per batch, in page order
     TEXTRACT_INPUT = "textract-input.pdf"  # the pages Textract reads, as one PDF
     TEXTRACT_PAGE_MAP = "textract-page-map.json"  # Textract page → document page
@@ -128,10 +129,6 @@ def iter_jsonl(key: str) -> Iterator[dict[str, Any]]:
     for line in body.iter_lines():
         if line:
             yield json.loads(line)
-
-
-def exists(key: str) -> bool:
-    return head(key) is not None
 
 
 def delete(key: str) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
-from docjobs.api.http import build_resolver
+from docjobs.api.http import RequestScopedResolver, build_resolver, cors_config, error_response
 from docjobs.api.routes import ALL_ROUTERS
+from docjobs.jobtypes.registry import enabled_job_types
 
 TITLE = "docjobs Jobs API"
 VERSION = "1.0.0"
@@ -29,6 +32,10 @@ def openapi_document() -> dict[str, Any]:
             security=[{"bearerAuth": []}],
         )
     )
+    # The types this deployment runs (the registry's), so clients (the dashboard, Swagger UI)
+    # can offer exactly those; any other is a 400 VALIDATION_ERROR.
+    job_type = schema["components"]["schemas"]["SubmitJobRequest"]["properties"]["type"]
+    job_type["enum"] = sorted(enabled_job_types())
     # Powertools documents a 422 for request validation; this API answers 400 VALIDATION_ERROR.
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
@@ -36,17 +43,51 @@ def openapi_document() -> dict[str, Any]:
     return schema  # type: ignore[no-any-return]
 
 
+#: Swagger UI's files, served from the pinned ``swagger-ui-py`` package (functions/openapi/
+#: requirements.txt) so the page works offline and behind firewalls: no CDN.
+SWAGGER_ASSETS = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
+}
+
 _SWAGGER_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{assets}/swagger-ui.css"></head>
 <body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#ui"}});</script>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#ui",
+  persistAuthorization: false, validatorUrl: null}});</script>
 </body></html>"""
 
 
+def swagger_assets_dir() -> Path | None:
+    """Where the Swagger UI files are: the ``swagger_ui`` package's ``static`` folder.
+
+    Found without importing the package (its Python code is not needed, and in Lambda only
+    the static files are packaged, see functions/openapi/Makefile).
+    """
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None:
+        return None
+    for location in spec.submodule_search_locations or []:
+        static = Path(location) / "static"
+        if (static / "swagger-ui-bundle.js").is_file():
+            return static
+    return None
+
+
+def _stage_prefix(app: APIGatewayRestResolver) -> str:
+    """``/Prod`` on an execute-api host (the stage is part of the URL), else nothing."""
+    stage = app.current_event.request_context.stage
+    host = app.current_event.headers.get("Host", "")
+    if stage in (None, "", "$default") or not host.endswith("amazonaws.com"):
+        return ""
+    return f"/{stage}"
+
+
 def build_openapi_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver()
+    app = RequestScopedResolver(cors=cors_config())
 
     @app.get("/api/openapi.json")
     def openapi_json() -> dict[str, Any]:
@@ -54,11 +95,23 @@ def build_openapi_resolver() -> APIGatewayRestResolver:
 
     @app.get("/api/docs")
     def swagger_ui() -> Response[Any]:
-        stage = app.current_event.request_context.stage
-        prefix = "" if stage in (None, "", "$default") else f"/{stage}"
-        host = app.current_event.headers.get("Host", "")
-        spec_url = f"{prefix}/api/openapi.json" if host.endswith("amazonaws.com") else "/api/openapi.json"
-        return Response(200, content_types.TEXT_HTML, _SWAGGER_PAGE.format(title=TITLE, spec_url=spec_url))
+        prefix = _stage_prefix(app)
+        page = _SWAGGER_PAGE.format(
+            title=TITLE, spec_url=f"{prefix}/api/openapi.json", assets=f"{prefix}/api/docs"
+        )
+        return Response(200, content_types.TEXT_HTML, page, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/docs/<asset>")
+    def swagger_asset(asset: str) -> Response[Any]:
+        folder = swagger_assets_dir()
+        if asset not in SWAGGER_ASSETS or folder is None:
+            return error_response(404, "NOT_FOUND", f"no Swagger UI file named {asset!r}")
+        return Response(
+            200,
+            SWAGGER_ASSETS[asset],
+            (folder / asset).read_text(encoding="utf-8"),
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     return app
 

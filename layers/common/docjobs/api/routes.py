@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from docjobs.api import views
-from docjobs.api.http import tenant_of
+from docjobs.api.http import current_resolver, tenant_of
 from docjobs.api.schemas import (
     CancelJobResponse,
     CreateDocumentRequest,
@@ -74,7 +74,7 @@ ALL_ROUTERS = (
     responses={**_ok(201, "the upload URL", CreateDocumentResponse), **_ERRORS},
 )
 def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
-    upload = jobs.create_document_upload(tenant_of(documents_router), body.filename, body.content_type)
+    upload = jobs.create_document_upload(tenant_of(), body.filename, body.content_type)
     return CreateDocumentResponse(**upload)
 
 
@@ -84,7 +84,7 @@ def create_document(body: CreateDocumentRequest) -> CreateDocumentResponse:
     responses={**_ok(200, "the document", DocumentResponse), **_ERRORS, **_NOT_FOUND},
 )
 def get_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> DocumentResponse:
-    return views.document_response(jobs.get_document(tenant_of(get_document_router), id))
+    return views.document_response(jobs.get_document(tenant_of(), id))
 
 
 @delete_document_router.delete(
@@ -116,11 +116,11 @@ def submit_job(
         ),
     ] = None,
 ) -> SubmittedJob:
-    tenant = tenant_of(submit_job_router)
+    tenant = tenant_of()
     if idempotency_key is not None:
         from docjobs.api.idempotency import submit_job_once
 
-        return submit_job_once(tenant, body, idempotency_key, submit_job_router.lambda_context)
+        return submit_job_once(tenant, body, idempotency_key, current_resolver().lambda_context)
     return views.submitted_job(submission.submit_job(tenant, body))
 
 
@@ -141,7 +141,7 @@ def list_jobs(
     if type is not None:
         check_listable_type(type)
     return views.list_jobs(
-        tenant_of(list_jobs_router),
+        tenant_of(),
         status=status,
         job_type=type,
         limit=limit,
@@ -156,7 +156,7 @@ def list_jobs(
     responses={**_ok(200, "the job", JobDetail), **_ERRORS, **_NOT_FOUND},
 )
 def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
-    return views.get_job(tenant_of(get_job_router), id)
+    return views.get_job(tenant_of(), id)
 
 
 @cancel_job_router.delete(
@@ -165,7 +165,7 @@ def get_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> JobDetail:
     responses={**_ok(200, "the job is cancelled", CancelJobResponse), **_ERRORS, **_NOT_FOUND, **_CONFLICT},
 )
 def cancel_job(id: Annotated[str, Path(min_length=1, max_length=64)]) -> CancelJobResponse:
-    job = jobs.cancel_job(tenant_of(cancel_job_router), id)
+    job = jobs.cancel_job(tenant_of(), id)
     return CancelJobResponse(success=True, job_id=job.id, status="cancelled")
 
 
@@ -179,4 +179,4 @@ def usage(
         str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC); default: this month")
     ] = None,
 ) -> UsageResponse:
-    return views.usage_response(credits.usage_for(tenant_of(usage_router), period))
+    return views.usage_response(credits.usage_for(tenant_of(), period))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from docjobs.core.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage
+from docjobs.core.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage, WebhookDelivery
 from docjobs.domain.submission import SubmitJobRequest
 
 __all__ = ["SubmitJobRequest"]  # the request body model lives with the submission it describes
@@ -81,7 +81,10 @@ class JobSummary(BaseModel):
     type: JobType
     status: JobStatus
     progress: int
-    stage: Stage | None = None
+    stage: Stage | None = Field(
+        default=None,
+        description="the stage running, or where a failed or cancelled job stopped; null once completed",
+    )
     document_id: str | None = None
     created_at: str
     updated_at: str
@@ -97,7 +100,15 @@ class JobDetail(JobSummary):
     metadata: DocumentMetadata
     options: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = None
+    webhook: WebhookDelivery | None = Field(
+        default=None, description="delivery status of the job's webhook (present when it has one)"
+    )
     client_metadata: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what went wrong without failing the job (a repaired file, an ignored password, "
+        "a misleading extension, an image without text); also in result.metadata.warnings",
+    )
     error: str | None = None
     error_code: ErrorCode | None = None
     retry_count: int = 0

@@ -35,6 +35,12 @@ class InputValidationError(DocjobsError):
     http_status = 400
 
 
+class UnsupportedMediaTypeError(InputValidationError):
+    """The request body is not JSON (415, VALIDATION_ERROR)."""
+
+    http_status = 415
+
+
 class UnauthorizedError(DocjobsError):
     error_code = "UNAUTHORIZED"
     http_status = 401
@@ -139,3 +145,30 @@ def _all_subclasses(cls: type[DocjobsError]) -> list[type[DocjobsError]]:
         found.append(sub)
         found.extend(_all_subclasses(sub))
     return found
+
+
+# --------------------------------------------------------------------------- model engines
+# Defined here (not in docjobs.engines.models) so every function that maps an errorType to a
+# job's error code knows them without importing the engines.
+
+
+class ModelThrottledError(TransientError):
+    """A model service throttled us or was unavailable (429, 5xx, ThrottlingException...).
+
+    The state machines retry it with long, jittered backoff; the job shows ``retrying``.
+    """
+
+
+class ModelTimeoutError(JobTimeoutError):
+    """A model did not answer in time (read timeout, ModelTimeoutException): retried, then TIMEOUT."""
+
+
+class ModelOutputInvalidError(InputValidationError):
+    """A model's answer was not JSON or did not validate against the schema, even after one re-ask."""
+
+
+class ModelConfigurationError(DocjobsError):
+    """A model engine is misconfigured (unknown model id, credentials, permissions): never retried."""
+
+    error_code = "INTERNAL_ERROR"
+    http_status = 500

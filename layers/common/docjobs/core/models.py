@@ -51,6 +51,15 @@ class DocumentMetadata(BaseModel):
     pages: int | None = None
 
 
+class WebhookDelivery(BaseModel):
+    """How the job's webhook delivery went (``webhook`` on the job; absent without a webhook)."""
+
+    attempts: int = Field(default=0, ge=0, description="deliveries tried so far")
+    last_status_code: int | None = Field(default=None, description="HTTP status of the last attempt")
+    last_error: str | None = Field(default=None, description="why the last attempt failed")
+    delivered_at: Timestamp | None = Field(default=None, description="when a delivery was answered 2xx")
+
+
 class ResultPointer(BaseModel):
     """Where a job's full result lives (results never live in the job item)."""
 
@@ -100,6 +109,8 @@ class JobRecord(JobListing):
     options: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = None
     webhook_secret: str | None = Field(default=None, description="signs this job's webhook deliveries")
+    webhook: WebhookDelivery | None = None
+    warnings: list[str] = Field(default_factory=list, description="what went wrong without failing the job")
     client_metadata: dict[str, Any] = Field(default_factory=dict)
     result: ResultPointer | None = None
     error: str | None = None

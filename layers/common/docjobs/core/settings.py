@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_inline_result_bytes: int = Field(default=4 * 1024 * 1024, ge=0, le=5 * 1024 * 1024)
     stage_timeout_seconds: int = Field(default=900, ge=1, le=900, description="Task timeout of each stage")
     ocr_batch_pages: int = Field(default=10, ge=1, le=200, description="pages per OCR Map iteration")
+    parse_range_pages: int = Field(
+        default=400,
+        ge=10,
+        le=10000,
+        description="documents with more pages are parsed page-parallel, in ranges of this many pages",
+    )
     ocr_engine: Literal["tesseract", "textract", "none"] = "tesseract"
     child_poll_seconds: int = Field(
         default=5,
@@ -59,6 +65,26 @@ class PineconeSettings(BaseSettings):
     pinecone_api_key: str = ""
     pinecone_index_host: str = ""
     embed_dimension: str = "1024"
+
+
+class CorsSettings(BaseSettings):
+    """Browser origins allowed to call the API (template parameter CorsAllowOrigins).
+
+    Read when a function builds its resolver; optional, so functions that never answer a
+    browser need nothing set.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    cors_allow_origins: str = Field(
+        default="",
+        pattern=r"^(\*|https?://[^,\s/]+(,https?://[^,\s/]+)*)?$",
+        description="comma-separated origins, * for any, empty for none",
+    )
+
+    @property
+    def origins(self) -> list[str]:
+        return [origin for origin in self.cors_allow_origins.split(",") if origin]
 
 
 def get_pinecone_settings() -> PineconeSettings:

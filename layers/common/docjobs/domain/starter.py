@@ -17,7 +17,9 @@ from botocore.exceptions import ClientError
 
 from docjobs.adapters import capacity, executions, intake, job_store
 from docjobs.core.errors import DocjobsError, NotFoundError, TransientError
+from docjobs.core.models import JobRecord
 from docjobs.core.observability import logger
+from docjobs.core.settings import get_settings
 from docjobs.domain.transitions import fail_job
 from docjobs.jobtypes.registry import get_job_type
 
@@ -40,18 +42,22 @@ class NoCapacity(TransientError):
     """Every slot is taken: the job waits, queued."""
 
 
-def execution_input(job: Any) -> dict[str, Any]:
-    from docjobs.core.settings import get_settings
-
-    return {
+def execution_input(job: JobRecord) -> dict[str, Any]:
+    """What the state machine receives: ids, limits and flags only, never document content."""
+    settings = get_settings()
+    payload: dict[str, Any] = {
         "tenant_id": job.tenant_id,
         "job_id": job.id,
         "job_type": job.type,
         "limits": {
-            "stage_timeout_seconds": get_settings().stage_timeout_seconds,
-            "poll_seconds": get_settings().child_poll_seconds,
+            "stage_timeout_seconds": settings.stage_timeout_seconds,
+            "poll_seconds": settings.child_poll_seconds,
         },
     }
+    flags = get_job_type(job.type).execution_flags
+    if flags is not None:
+        payload["flags"] = dict(flags(job))
+    return payload
 
 
 def start_queued_job(body: dict[str, Any], receive_count: int = 1, receipt_handle: str | None = None) -> str:

@@ -14,12 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 
 from docjobs.adapters import intake, job_store, storage
 from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundError, TransientError
-from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.core.models import JobRecord, WebhookDelivery, new_id, utc_now
 from docjobs.core.observability import emit_metric, logger
 from docjobs.core.settings import get_settings
 from docjobs.domain import starter
 from docjobs.domain.credits import ensure_credits_remain
 from docjobs.domain.transitions import fail_job
+from docjobs.domain.url_safety import check_public_url
 from docjobs.domain.webhooks import new_webhook_secret
 from docjobs.jobtypes.registry import get_job_type
 
@@ -131,8 +132,13 @@ def submit_job(
     parsed_options = spec.validate_options(request.options)
     if spec.check_submission is not None:
         spec.check_submission(tenant_id, parsed_options)
+    if spec.check_request is not None:
+        spec.check_request(tenant_id, parsed_options, request)
     ensure_credits_remain(tenant_id)
     options = parsed_options.model_dump(mode="json")
+    if request.webhook_url is not None:
+        # Refused now, with a 400 naming the field, rather than dropped when the job ends.
+        check_public_url(str(request.webhook_url), what="webhook_url")
     if request.document_id is not None and document_key is None:
         document_key = storage.find_document_key(tenant_id, request.document_id)
         if document_key is None:
@@ -155,6 +161,7 @@ def submit_job(
         options=options,
         webhook_url=str(request.webhook_url) if request.webhook_url else None,
         webhook_secret=new_webhook_secret() if request.webhook_url else None,
+        webhook=WebhookDelivery() if request.webhook_url else None,
         client_metadata=request.metadata,
         created_at=now,
         updated_at=now,
@@ -170,11 +177,6 @@ def submit_job(
     _enqueue(job, leave_queued=job_id is not None)
     emit_metric("JobsSubmitted", job_type=job.type)
     return job
-
-
-def execution_input(job: JobRecord) -> dict[str, Any]:
-    """What the state machine receives: ids and limits only, never document content."""
-    return starter.execution_input(job)
 
 
 def _enqueue(job: JobRecord, *, leave_queued: bool = False) -> None:

@@ -91,12 +91,19 @@ def report_progress(
     return _stage_write(tenant_id, job_id, change)
 
 
-def complete_job(tenant_id: str, job_id: str, result: ResultPointer) -> JobRecord:
-    """``completed`` with its result; ``JobCancelledError`` if the job ended meanwhile (the caller
-    withdraws what it published)."""
+def complete_job(
+    tenant_id: str, job_id: str, result: ResultPointer, warnings: list[str] | None = None
+) -> JobRecord:
+    """``completed`` with its result (and its ``warnings``, when given); ``JobCancelledError`` if
+    the job ended meanwhile (the caller withdraws what it published).
+
+    A completed job's ``stage`` is null, whatever its type: ``stage`` says what is running, or
+    where a failed or cancelled job stopped; a completed job has neither."""
 
     def complete(job: JobRecord) -> JobRecord:
-        job.status, job.progress, job.result = "completed", 100, result
+        job.status, job.progress, job.result, job.stage = "completed", 100, result, None
+        if warnings is not None:
+            job.warnings = warnings
         job.updated_at = job.completed_at = utc_now()
         return job
 

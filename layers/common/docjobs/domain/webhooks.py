@@ -9,26 +9,26 @@ Each job with a webhook gets its own random signing secret, returned once in the
 
 Deliveries are made by the execution tracker when the job's execution ends (see
 template.yaml); a non-2xx answer or a network error raises ``TransientError`` so Lambda's
-asynchronous retries try again.
+asynchronous retries try again. Each attempt is recorded on the job (``webhook``: attempts,
+last status code, last error, delivered_at), so a client sees a delivery that failed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import ssl
 import time
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 from docjobs.core.errors import InputValidationError, TransientError
-from docjobs.core.models import JobListing, JobRecord
+from docjobs.core.models import JobListing, JobRecord, WebhookDelivery, utc_now
 from docjobs.core.observability import logger
-from docjobs.domain.url_safety import check_public_host
+from docjobs.domain.url_safety import open_public_url
 
 TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Docjobs-Signature"
@@ -72,36 +72,85 @@ def webhook_payload(job: JobRecord) -> dict[str, Any]:
     }
 
 
-def deliver_job_webhook(job: JobRecord) -> bool:
-    """POST the ended job to its webhook; False when there is nothing to deliver."""
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One delivery: the answer's status code, or why there was none; ``retryable`` failures
+    are tried again (Lambda's asynchronous retries of the execution tracker)."""
+
+    status_code: int | None
+    error: str | None
+    retryable: bool = False
+
+    @property
+    def delivered(self) -> bool:
+        return self.error is None
+
+
+def attempt_delivery(job: JobRecord) -> DeliveryAttempt | None:
+    """POST the ended job to its webhook once; None when there is nothing to deliver.
+
+    The URL goes through ``url_safety`` (checked at submission, checked again here against
+    what the name resolves to now, connection to the checked address). Redirects are not
+    followed: a webhook endpoint answers itself (a 3xx is a failed delivery).
+    """
     if not job.webhook_url or not job.webhook_secret or not job.is_terminal:
-        return False
+        return None
     body = json.dumps(webhook_payload(job), separators=(",", ":")).encode()
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 - https only, validated at submission
-        job.webhook_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "docjobs-webhooks/1.0",
-            "X-Docjobs-Event": f"job.{job.status}",
-            "X-Docjobs-Delivery": f"{job.id}:{job.status}",
-            SIGNATURE_HEADER: sign(job.webhook_secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "docjobs-webhooks/1.0",
+        "X-Docjobs-Event": f"job.{job.status}",
+        "X-Docjobs-Delivery": f"{job.id}:{job.status}",
+        SIGNATURE_HEADER: sign(job.webhook_secret, timestamp, body),
+    }
     try:
-        check_public_host(urlparse(job.webhook_url).hostname or "", what="webhook_url")
-    except InputValidationError as exc:
-        logger.warning("webhook not delivered", extra={"job_id": job.id, "reason": exc.message})
-        return False
-    try:
-        context = ssl.create_default_context()  # the system's trust store, read at each delivery
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS, context=context) as response:  # noqa: S310
+        with open_public_url(
+            job.webhook_url,
+            what="webhook_url",
+            method="POST",
+            body=body,
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            follow_redirects=False,
+        ) as response:
             status = response.status
-    except urllib.error.HTTPError as exc:
-        raise TransientError(f"webhook for job {job.id} answered HTTP {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise TransientError(f"webhook for job {job.id} failed: {getattr(exc, 'reason', exc)}") from exc
-    logger.info("webhook delivered", extra={"job_id": job.id, "status_code": status})
-    return True
+            response.read(64 * 1024)  # the answer's body is not used; read a little to end cleanly
+    except InputValidationError as exc:
+        return DeliveryAttempt(None, exc.message)
+    except ssl.SSLCertVerificationError as exc:
+        return DeliveryAttempt(None, f"TLS certificate not valid: {exc.verify_message}", retryable=True)
+    except (OSError, http.client.HTTPException) as exc:
+        return DeliveryAttempt(None, f"{type(exc).__name__}: {exc}"[:500], retryable=True)
+    if 200 <= status < 300:
+        return DeliveryAttempt(status, None)
+    if 300 <= status < 400:
+        return DeliveryAttempt(status, f"answered HTTP {status}: webhook deliveries do not follow redirects")
+    return DeliveryAttempt(status, f"answered HTTP {status}", retryable=True)
+
+
+def deliver_job_webhook(job: JobRecord) -> DeliveryAttempt | None:
+    """Deliver, record the outcome on the job (``webhook``), and raise ``TransientError`` for a
+    failure worth retrying; None when the job has no webhook to deliver."""
+    from docjobs.adapters import job_store
+
+    attempt = attempt_delivery(job)
+    if attempt is None:
+        return None
+    previous = job.webhook or WebhookDelivery()
+    delivery = WebhookDelivery(
+        attempts=previous.attempts + 1,
+        last_status_code=attempt.status_code,
+        last_error=attempt.error,
+        delivered_at=utc_now() if attempt.delivered else previous.delivered_at,
+    )
+    job.webhook = delivery
+    job_store.record_webhook_attempt(job.tenant_id, job.id, delivery)
+    extra = {"job_id": job.id, "status_code": attempt.status_code, "attempt": delivery.attempts}
+    if attempt.delivered:
+        logger.info("webhook delivered", extra=extra)
+        return attempt
+    logger.warning("webhook not delivered", extra={**extra, "reason": attempt.error})
+    if attempt.retryable:
+        raise TransientError(f"webhook for job {job.id} failed: {attempt.error}")
+    return attempt

@@ -1,0 +1,1 @@
+"""Engines shared by several job types (each a small protocol, one module per engine)."""

@@ -2,7 +2,7 @@
 
 Pure Python (no PyMuPDF, no network): the input is a stream of :class:`ParsedPage` whose
 text is markdown-ish (``#`` heading lines, ``|`` table rows, paragraphs separated by blank
-lines), as produced by ``docjobs.engines.pdf_parsing`` and the OCR engines.
+lines), as produced by ``docjobs.engines.pdf`` and the OCR engines.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # pragma: no cover
-    from docjobs.engines.pdf_parsing import ParsedPage
+    from docjobs.engines.pdf import ParsedPage
 
 __all__ = ["Chunk", "ChunkingOptions", "chunk_pages", "count_tokens"]
 
@@ -111,27 +111,34 @@ _HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _TABLE_SEPARATOR = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+\s*$")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
-def _split_words(text: str, limit: int) -> Iterator[str]:
-    """Split ``text`` at whitespace into pieces of at most ``limit`` tokens each."""
+def _unescape(text: str) -> str:
+    """A heading's title as the reader sees it (markdown escapes removed)."""
+    return _ESCAPED.sub(r"\1", text)
+
+
+def _split_words(text: str, limit: int) -> Iterator[tuple[str, int]]:
+    """Split ``text`` at whitespace into pieces of at most ``limit`` tokens each (with their count)."""
     piece: list[str] = []
     tokens = 0
     for word in text.split():
         word_tokens = count_tokens(word)
         if word_tokens > limit:
             if piece:
-                yield " ".join(piece)
+                yield " ".join(piece), tokens
                 piece, tokens = [], 0
-            yield from _split_long_word(word, limit)
+            for part in _split_long_word(word, limit):
+                yield part, count_tokens(part)
             continue
         if piece and tokens + word_tokens > limit:
-            yield " ".join(piece)
+            yield " ".join(piece), tokens
             piece, tokens = [], 0
         piece.append(word)
         tokens += word_tokens
     if piece:
-        yield " ".join(piece)
+        yield " ".join(piece), tokens
 
 
 def _split_long_word(word: str, limit: int) -> Iterator[str]:
@@ -146,15 +153,17 @@ def _split_long_word(word: str, limit: int) -> Iterator[str]:
         start = end
 
 
-def _sentences(paragraph: str, limit: int) -> Iterator[str]:
+def _sentences(paragraph: str, limit: int) -> Iterator[tuple[str, int]]:
+    """Sentences of a paragraph (split further when over ``limit``), each with its token count."""
     for sentence in _SENTENCE_END.split(paragraph):
         sentence = sentence.strip()
         if not sentence:
             continue
-        if count_tokens(sentence) > limit:
+        tokens = count_tokens(sentence)
+        if tokens > limit:
             yield from _split_words(sentence, limit)
         else:
-            yield sentence
+            yield sentence, tokens
 
 
 class _UnitStream:
@@ -172,14 +181,17 @@ class _UnitStream:
         for page in pages:
             text = page.text.strip()
             if text:
-                yield from self._page_units(page.page, text)
+                # A table-of-contents page is kept out of retrieval: only its headings count.
+                yield from self._page_units(page.page, text, headings_only=page.kind == "toc")
 
-    def _page_units(self, page: int, text: str) -> Iterator[_Unit]:
+    def _page_units(self, page: int, text: str, *, headings_only: bool = False) -> Iterator[_Unit]:
         for block in _BLANK_LINES.split(text):
             prose: list[str] = []
             in_table = False
             header: tuple[str, ...] = ()
             lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+            if headings_only:
+                lines = [ln for ln in lines if _HEADING.match(ln)]
             for position, line in enumerate(lines):
                 heading = _HEADING.match(line)
                 is_row = line.startswith("|")
@@ -190,7 +202,7 @@ class _UnitStream:
                 if heading:
                     in_table = False
                     self.para += 1
-                    level, title = len(heading.group(1)), heading.group(2).strip()
+                    level, title = len(heading.group(1)), _unescape(heading.group(2).strip())
                     while self.stack and self.stack[-1][0] >= level:
                         self.stack.pop()
                     self.stack.append((level, title))
@@ -217,8 +229,8 @@ class _UnitStream:
     def _prose_units(self, page: int, paragraph: str) -> Iterator[_Unit]:
         self.para += 1
         path = self.path()
-        for sentence in _sentences(paragraph, self.limit):
-            yield _Unit(sentence, page, count_tokens(sentence), "text", self.para, path)
+        for sentence, tokens in _sentences(paragraph, self.limit):
+            yield _Unit(sentence, page, tokens, "text", self.para, path)
 
 
 # --------------------------------------------------------------------------------------
@@ -255,8 +267,14 @@ def _make_chunk(index: int, units: list[_Unit]) -> Chunk:
         page_end=page_end,
         heading_path=list(path),
         char_count=len(text),
-        token_count=count_tokens(text),
+        token_count=sum(u.tokens for u in units),  # additive over whitespace: no recount
     )
+
+
+def _closes(heading: _Unit, buffer: list[_Unit]) -> bool:
+    """``heading`` is at the level of the last buffered heading or above it."""
+    last = buffer[-1]
+    return last.kind == "heading" and len(heading.path) <= len(last.path)
 
 
 def _has_body(units: list[_Unit]) -> bool:
@@ -300,7 +318,10 @@ def chunk_pages(pages: Iterable[ParsedPage], options: ChunkingOptions | None = N
     tokens = 0
     for unit in stream.units(pages):
         if unit.kind == "heading" and by_heading:
-            if _has_body(buffer):
+            # A heading closes the section before it: a section with text, or one that has
+            # only headings when this heading is a sibling or higher (an empty section keeps
+            # its own chunk rather than vanishing from every heading_path).
+            if _has_body(buffer) or (buffer and _closes(unit, buffer)):
                 yield _make_chunk(index, buffer)
                 index += 1
                 buffer, tokens = [], 0

@@ -17,7 +17,7 @@ import shutil
 from typing import Protocol, runtime_checkable
 
 from docjobs.core.errors import OcrError
-from docjobs.engines.pdf_parsing import ParsedPage, build_page, font_profile_from_blocks
+from docjobs.engines.pdf import ParsedPage, build_page, font_profile_from_blocks
 
 __all__ = ["OcrEngine", "TesseractEngine", "find_tessdata", "get_ocr_engine"]
 

@@ -40,9 +40,11 @@ from pydantic import BaseModel, Field
 
 from docjobs.adapters import aws_clients
 from docjobs.core.errors import OcrError, ThrottledError, TransientError
+from docjobs.engines.pdf.tables import table_to_markdown
+from docjobs.engines.pdf.text import escape_markdown
 
 if TYPE_CHECKING:
-    from docjobs.engines.pdf_parsing import ParsedPage
+    from docjobs.engines.pdf import ParsedPage
 
 logger = logging.getLogger(__name__)
 
@@ -214,12 +216,8 @@ def _cell_text(cell: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) 
     return " ".join(p for p in parts if p)
 
 
-def _md_escape(text: str) -> str:
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
-
-
-def table_to_markdown(table: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str:
-    """Render a Textract ``TABLE`` block as a GitHub-flavoured markdown table.
+def table_rows(table: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
+    """The rows of a Textract ``TABLE`` block (render them with ``table_to_markdown``).
 
     Cells are placed by ``RowIndex``/``ColumnIndex`` (1-based); a spanning cell's text goes in its
     top-left position and the positions it covers stay empty. The first row is the header row.
@@ -234,16 +232,8 @@ def table_to_markdown(table: Mapping[str, Any], by_id: Mapping[str, Mapping[str,
         col = int(cell.get("ColumnIndex", 1))
         n_rows = max(n_rows, row + int(cell.get("RowSpan", 1)) - 1)
         n_cols = max(n_cols, col + int(cell.get("ColumnSpan", 1)) - 1)
-        grid[(row, col)] = _md_escape(_cell_text(cell, by_id))
-    if n_rows == 0 or n_cols == 0:
-        return ""
-    lines: list[str] = []
-    for row in range(1, n_rows + 1):
-        cells = [grid.get((row, col), "") for col in range(1, n_cols + 1)]
-        lines.append("| " + " | ".join(cells) + " |")
-        if row == 1:
-            lines.append("|" + "|".join([" --- "] * n_cols) + "|")
-    return "\n".join(lines)
+        grid[(row, col)] = _cell_text(cell, by_id)
+    return [[grid.get((row, col), "") for col in range(1, n_cols + 1)] for row in range(1, n_rows + 1)]
 
 
 def blocks_to_markdown(blocks: Sequence[Mapping[str, Any]], *, detect_tables: bool = False) -> str:
@@ -260,7 +250,7 @@ def blocks_to_markdown(blocks: Sequence[Mapping[str, Any]], *, detect_tables: bo
             if block.get("BlockType") != "TABLE":
                 continue
             table_id = str(block.get("Id"))
-            tables[table_id] = table_to_markdown(block, by_id)
+            tables[table_id] = table_to_markdown(table_rows(block, by_id))
             for cell_id in _child_ids(block):
                 cell = by_id.get(cell_id)
                 if cell is not None:
@@ -281,7 +271,7 @@ def blocks_to_markdown(blocks: Sequence[Mapping[str, Any]], *, detect_tables: bo
                 if tables[owner]:
                     out.extend(["", tables[owner], ""])
             continue
-        out.append(str(block.get("Text", "")))
+        out.append(escape_markdown(str(block.get("Text", ""))))
     for table_id, markdown in tables.items():  # tables with no LINE of their own
         if table_id not in emitted and markdown:
             out.extend(["", markdown, ""])
@@ -290,7 +280,7 @@ def blocks_to_markdown(blocks: Sequence[Mapping[str, Any]], *, detect_tables: bo
 
 
 def _make_page(page: int, text: str) -> ParsedPage:
-    from docjobs.engines.pdf_parsing import ParsedPage
+    from docjobs.engines.pdf import ParsedPage
 
     return ParsedPage(page=page, text=text, headings=[], needs_ocr=False, char_count=len(text))
 

@@ -16,7 +16,7 @@ import math
 import os
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -61,7 +61,12 @@ class JobTypeSpec:
     #: ``"module:function"`` called with the job once it has ended failed or cancelled (a
     #: workflow cancels its running children); imported only when a job of the type ends.
     after_end: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Checks that also need the request's ``document_id``/``input`` (tenant id, options, the
+    #: ``SubmitJobRequest``): how a type that needs no document uses one (generate: the template).
+    check_request: Callable[[str, BaseModel, Any], None] | None = None
+    #: Values of the job its state machine's Choices read, as ``$.flags`` of the execution input
+    #: (generate: whether a model writes Markdown first). Ids and booleans, never content.
+    execution_flags: Callable[[Any], Mapping[str, Any]] | None = None
 
     def state_machine_arn(self) -> str:
         """Every type's state machine is named ``<stack>-<type>`` (template.yaml), so one setting,

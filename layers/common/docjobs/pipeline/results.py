@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -41,10 +41,12 @@ def publish_result(
     write_body: Callable[[IO[bytes]], None],
     summary: Mapping[str, Any],
     outputs: Sequence[OutputDocument] = (),
+    warnings: Sequence[str] | None = None,
 ) -> PublishedResult:
     """Write the result (``write_body`` streams the JSON into a spool file), publish the output
     documents, then complete the job. ``summary`` is what the job record keeps of the result (and
-    what the job detail shows when the result is too large to inline)."""
+    what the job detail shows when the result is too large to inline); ``warnings``, when given,
+    replace the job's (what went wrong without failing it)."""
     key = storage.result_key(job.tenant_id, job.id)
     with tempfile.TemporaryFile() as out:
         write_body(out)
@@ -59,12 +61,10 @@ def publish_result(
         summary={**summary, **({"documents": [o.document_id for o in outputs]} if outputs else {})},
     )
     try:
-        transitions.complete_job(job.tenant_id, job.id, pointer)
+        transitions.complete_job(
+            job.tenant_id, job.id, pointer, list(warnings) if warnings is not None else None
+        )
     except JobCancelledError:
-        _withdraw([key, *documents])
+        storage.withdraw([key, *documents])
         raise
     return PublishedResult(result_key=key, size_bytes=size, documents=[o.document_id for o in outputs])
-
-
-def _withdraw(keys: Iterable[str]) -> None:
-    storage.withdraw(keys)

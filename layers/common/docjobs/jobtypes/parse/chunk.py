@@ -44,7 +44,7 @@ class ChunkOutput(BaseModel):
 @stage("chunking")
 def chunk(task: ChunkInput, job: JobRecord) -> ChunkOutput:
     from docjobs.engines.chunking import ChunkingOptions, chunk_pages
-    from docjobs.engines.pdf_parsing import ParsedPage
+    from docjobs.engines.pdf import ParsedPage
 
     options = ParseOptions.model_validate(job.options)
     chunking = ChunkingOptions(

@@ -151,6 +151,8 @@ def _source_documents(
     records = _records(job, index)
     by_id = {r.id: r for r in records}
     if source is None:
+        if step.type == "generate":
+            return [({}, None)]  # its template and data are its options: no document to pass
         if index > 0:
             previous = records[index - 1]
             documents = [d for cid in previous.job_ids for d in _documents_of(_child(job.tenant_id, cid))]

@@ -101,7 +101,11 @@ def _after_end(tenant_id: str, job_id: str) -> None:
 
 
 def deliver_webhook(tenant_id: str, job_id: str) -> None:
-    """Notify the job's webhook that it ended (a no-op for jobs without one)."""
+    """Notify the job's webhook that it ended (a no-op for jobs without one, or once delivered);
+    the outcome is recorded on the job."""
     from docjobs.domain.webhooks import deliver_job_webhook
 
-    deliver_job_webhook(job_store.get_job(tenant_id, job_id))
+    job = job_store.get_job(tenant_id, job_id)
+    if job.webhook is not None and job.webhook.delivered_at is not None:
+        return  # a retried tracker invocation does not deliver twice
+    deliver_job_webhook(job)

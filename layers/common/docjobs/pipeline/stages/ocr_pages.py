@@ -19,7 +19,7 @@ from docjobs.adapters.storage import WorkFile
 from docjobs.core.models import JobRecord
 from docjobs.core.settings import get_settings
 from docjobs.domain import transitions
-from docjobs.engines.pdf_parsing import MUPDF_LOCK
+from docjobs.engines.pdf import MUPDF_LOCK
 from docjobs.pipeline.runner import StageInput, dispatch, stage
 from docjobs.pipeline.stages.parse import OcrBatch, TextOptions
 
@@ -83,7 +83,7 @@ def run_batch(task: OcrBatchInput, job: JobRecord) -> OcrBatchOutput:
     engine = get_ocr_engine(get_settings().ocr_engine)
     pages = batch.pages
     data = storage.get_bytes(document_key)
-    with MUPDF_LOCK:  # "Attempt to use Leptonica from 2 threads at once" otherwise (see pdf_parsing)
+    with MUPDF_LOCK:  # "Attempt to use Leptonica from 2 threads at once" otherwise (engines.pdf)
         results = engine.ocr_pages(
             _as_pdf(data, document_key),
             pages,
@@ -102,7 +102,7 @@ def _as_pdf(data: bytes, key: str) -> bytes:
     """OCR engines take PDF bytes: convert images and other formats PyMuPDF opens."""
     if data[:5] == b"%PDF-":
         return data
-    from docjobs.engines.pdf_parsing import open_document
+    from docjobs.engines.pdf import open_document
 
     with open_document(data, filename=key.rsplit("/", 1)[-1]) as doc:
         return bytes(doc.tobytes()) if doc.is_pdf else bytes(doc.convert_to_pdf())

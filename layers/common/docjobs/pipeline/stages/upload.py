@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import ssl
 import tempfile
-import urllib.error
-import urllib.request
 from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
@@ -14,25 +14,34 @@ from docjobs.core.errors import InputValidationError, TransientError
 from docjobs.core.models import JobRecord, new_id
 from docjobs.core.settings import get_settings
 from docjobs.domain import transitions
-from docjobs.domain.url_safety import check_public_host
+from docjobs.domain.url_safety import open_public_url
 from docjobs.pipeline.runner import StageInput, stage
 
 _CHUNK = 1024 * 1024
 
 
 def fetch_input(url: str, key: str) -> int:
-    """Stream ``url`` into S3 at ``key`` with the size limit and timeout; returns the size."""
+    """Stream ``url`` into S3 at ``key`` with the size limit and timeout; returns the size.
+
+    The fetch goes through ``url_safety.open_public_url``: every redirect hop is checked,
+    and the connection goes to the address that was checked."""
     settings = get_settings()
-    parsed = urlparse(url)
-    check_public_host(parsed.hostname or "", what="input URL")
-    request = urllib.request.Request(url, headers={"User-Agent": "docjobs/1.0"})  # noqa: S310
     try:
         with (
-            urllib.request.urlopen(request, timeout=settings.input_fetch_timeout_seconds) as response,  # noqa: S310
+            open_public_url(
+                url,
+                what="input URL",
+                headers={"User-Agent": "docjobs/1.0", "Accept": "*/*"},
+                timeout=settings.input_fetch_timeout_seconds,
+            ) as response,
             tempfile.TemporaryFile() as spool,
         ):
+            if response.status == 429 or response.status >= 500:
+                raise TransientError(f"input URL answered HTTP {response.status}")
+            if response.status >= 300:
+                raise InputValidationError(f"input URL answered HTTP {response.status} {response.reason}")
             declared = response.headers.get("Content-Length")
-            if declared and int(declared) > settings.max_input_bytes:
+            if declared and declared.strip().isdigit() and int(declared) > settings.max_input_bytes:
                 raise InputValidationError(
                     f"input is {int(declared)} bytes; the limit is {settings.max_input_bytes} bytes"
                 )
@@ -49,13 +58,10 @@ def fetch_input(url: str, key: str) -> int:
             spool.seek(0)
             aws_clients.s3().upload_fileobj(spool, storage.bucket(), key)
             return size
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500 or exc.code == 429:
-            raise TransientError(f"input URL answered HTTP {exc.code}") from exc
-        raise InputValidationError(f"input URL answered HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise TransientError(f"could not fetch the input URL: {reason}") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise InputValidationError(f"input URL's TLS certificate is not valid: {exc.verify_message}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise TransientError(f"could not fetch the input URL: {exc}") from exc
 
 
 class UploadInput(StageInput):

@@ -1,0 +1,282 @@
+"""Ruled tables for little cost: PyMuPDF's table finder only where a ruled table can be.
+
+``page.find_tables()`` is expensive on pages with vector graphics: it clusters every drawing
+(``get_drawings()``, pairwise), reads the text of each cluster and walks every character of
+the page in Python. Most pages of real manuals have drawings (rules, shaded code blocks,
+boxes) but no table, and the finder then keeps nothing after seconds of work.
+
+A kept table has at least two rows and two columns, so its ruling (the lines, rectangle
+borders, and the borders of the clusters the finder adds) has at least three distinct
+horizontal and three distinct vertical positions. The pre-check computes exactly those from
+``get_cdrawings()`` (raw tuples, cheap): drawings are grouped like the finder groups them
+(touching within its snap tolerance), and only groups with a 3 x 3 ruling and some text in
+them are handed to the finder, with their own drawings and a clip around them. Pages without
+such a group never reach the finder.
+
+Cell text is read from the page's words, each word going whole to the cell that holds its
+centre: the finder cuts characters at cell borders ("nput size" where a ruling runs through
+the "I" of "Input size").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pymupdf
+
+__all__ = ["Table", "candidate_regions", "find_page_tables", "table_to_markdown"]
+
+#: PyMuPDF's table finder tolerances (snap, join, edge_min_length are all 3 by default).
+_SNAP = 3.0
+#: Positions closer than this count as one ruling (smaller than the finder's snap: errs on
+#: the side of calling the finder).
+_SAME_POSITION = 1.0
+#: A kept table has >= 2 rows and >= 2 columns: >= 3 rulings each way.
+_MIN_RULINGS = 3
+#: Bucket size (points) of the spatial grid that groups drawings.
+_BUCKET = 48.0
+
+Rect = tuple[float, float, float, float]
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Table:
+    bbox: Rect
+    rows: list[list[str]]
+
+    @property
+    def markdown(self) -> str:
+        return table_to_markdown(self.rows)
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else _WS.sub(" ", str(value)).strip()
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def table_to_markdown(rows: Sequence[Sequence[object]]) -> str:
+    """Rows (first row is the header) → a markdown table, one line per row.
+
+    The one renderer of tables (PyMuPDF's and Textract's): whitespace in a cell is collapsed,
+    ``|`` and ``\\`` are escaped, short rows are padded.
+    """
+    if not rows:
+        return ""
+    width = max(len(r) for r in rows)
+    lines: list[str] = []
+    for i, row in enumerate(rows):
+        cells = [_cell(c) for c in row] + [""] * (width - len(row))
+        lines.append("| " + " | ".join(cells) + " |")
+        if i == 0:
+            lines.append("|" + "|".join(["---"] * width) + "|")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Pre-check: groups of drawings that can hold a ruled table
+# --------------------------------------------------------------------------------------
+
+
+def _rulings(path: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """The y of each horizontal and the x of each vertical edge the finder derives from a path."""
+    horizontal: list[float] = []
+    vertical: list[float] = []
+
+    def line(p1: Sequence[float], p2: Sequence[float]) -> None:
+        if abs(p1[1] - p2[1]) <= _SNAP and abs(p1[0] - p2[0]) > 0:
+            horizontal.append((p1[1] + p2[1]) / 2)
+        elif abs(p1[0] - p2[0]) <= _SNAP and abs(p1[1] - p2[1]) > 0:
+            vertical.append((p1[0] + p2[0]) / 2)
+
+    items: Sequence[Any] = path.get("items") or ()
+    for item in items:
+        kind = item[0]
+        if kind == "l":
+            line(item[1], item[2])
+        elif kind == "re":
+            x0, y0, x1, y1 = item[1]
+            x0, x1 = min(x0, x1), max(x0, x1)
+            y0, y1 = min(y0, y1), max(y0, y1)
+            if x1 - x0 <= _SNAP and x1 - x0 < y1 - y0:
+                vertical.append((x0 + x1) / 2)
+            elif y1 - y0 <= _SNAP and y1 - y0 < x1 - x0:
+                horizontal.append((y0 + y1) / 2)
+            else:
+                horizontal += [y0, y1]
+                vertical += [x0, x1]
+        elif kind == "qu":
+            ul, ur, ll, lr = item[1]
+            for p1, p2 in ((ul, ll), (ll, lr), (lr, ur), (ur, ul)):
+                line(p1, p2)
+    if path.get("closePath") and len(items) > 1 and items[0][0] == "l" and items[-1][0] == "l":
+        line(items[-1][2], items[0][1])
+    return horizontal, vertical
+
+
+def _distinct(values: Iterable[float]) -> int:
+    count = 0
+    last: float | None = None
+    for value in sorted(values):
+        if last is None or value - last > _SAME_POSITION:
+            count += 1
+        last = value
+    return count
+
+
+def _groups(rects: Sequence[Rect]) -> list[list[int]]:
+    """Indexes of rectangles grouped by touching (within the snap tolerance), transitively."""
+    parent = list(range(len(rects)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for i, (x0, y0, x1, y1) in enumerate(rects):
+        bx0, bx1 = int((x0 - _SNAP) // _BUCKET), int((x1 + _SNAP) // _BUCKET)
+        by0, by1 = int((y0 - _SNAP) // _BUCKET), int((y1 + _SNAP) // _BUCKET)
+        for bx in range(bx0, bx1 + 1):
+            for by in range(by0, by1 + 1):
+                bucket = buckets.setdefault((bx, by), [])
+                for j in bucket:
+                    a, b = root(i), root(j)
+                    if a == b:
+                        continue
+                    o = rects[j]
+                    if (
+                        x0 - _SNAP <= o[2]
+                        and o[0] <= x1 + _SNAP
+                        and y0 - _SNAP <= o[3]
+                        and o[1] <= y1 + _SNAP
+                    ):
+                        parent[a] = b
+                bucket.append(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(rects)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _intersects(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def candidate_regions(drawings: Sequence[dict[str, Any]], text_boxes: Sequence[Rect]) -> list[Rect]:
+    """Regions of a page where the table finder could keep a table.
+
+    ``drawings`` are ``page.get_cdrawings()`` paths, ``text_boxes`` the page's text line
+    boxes. A region is a group of touching drawings whose rulings (plus the group's own
+    border, which the finder adds when the group holds text) have at least three distinct
+    horizontal and three distinct vertical positions, and which holds text.
+    """
+    rects: list[Rect] = []
+    rulings: list[tuple[list[float], list[float]]] = []
+    for path in drawings:
+        horizontal, vertical = _rulings(path)
+        if not horizontal and not vertical:
+            continue  # curves and slanted lines make no table edges
+        x0, y0, x1, y1 = path["rect"]
+        rects.append((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        rulings.append((horizontal, vertical))
+    regions: list[Rect] = []
+    for group in _groups(rects):
+        if len(group) == 1 and len(rulings[group[0]][0]) + len(rulings[group[0]][1]) < 2 * _MIN_RULINGS - 2:
+            continue  # one line or one box: never a 2 x 2 table
+        x0 = min(rects[i][0] for i in group)
+        y0 = min(rects[i][1] for i in group)
+        x1 = max(rects[i][2] for i in group)
+        y1 = max(rects[i][3] for i in group)
+        box = (x0, y0, x1, y1)
+        if not any(_intersects(box, t) for t in text_boxes):
+            continue
+        horizontal = [y for i in group for y in rulings[i][0]] + [y0, y1]
+        vertical = [x for i in group for x in rulings[i][1]] + [x0, x1]
+        if _distinct(horizontal) >= _MIN_RULINGS and _distinct(vertical) >= _MIN_RULINGS:
+            regions.append(box)
+    return regions
+
+
+# --------------------------------------------------------------------------------------
+# The finder, on candidate regions only
+# --------------------------------------------------------------------------------------
+
+
+def _rect(value: Any) -> Rect:
+    x0, y0, x1, y1 = value
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
+def _grow(rect: Rect, margin: float) -> Rect:
+    return (rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin)
+
+
+def _cell_rows(table: Any, words: Sequence[Sequence[Any]]) -> list[list[str]]:
+    """The table's rows with whole words: each word goes to the cell holding its centre."""
+    grid: list[list[Rect | None]] = [list(row.cells) for row in table.rows]
+    texts: list[list[list[tuple[int, int, int, str]]]] = [[[] for _ in row] for row in grid]
+    tx0, ty0, tx1, ty1 = table.bbox
+    for word in words:
+        x0, y0, x1, y1, text = word[0], word[1], word[2], word[3], word[4]
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        if not (ty0 <= cy <= ty1) or x1 <= tx0 or x0 >= tx1:
+            continue
+        best: tuple[int, int] | None = None
+        best_overlap = 0.0
+        for r, row in enumerate(grid):
+            for c, cell in enumerate(row):
+                if cell is None or not (cell[1] <= cy <= cell[3]):
+                    continue
+                if cell[0] <= cx <= cell[2]:
+                    best, best_overlap = (r, c), float("inf")
+                    break
+                overlap = min(x1, cell[2]) - max(x0, cell[0])
+                if overlap > best_overlap:
+                    best, best_overlap = (r, c), overlap
+            if best_overlap == float("inf"):
+                break
+        if best is not None:
+            texts[best[0]][best[1]].append((word[5], word[6], word[7], text))
+    return [[" ".join(w[3] for w in sorted(cell)) for cell in row] for row in texts]
+
+
+def find_page_tables(page: pymupdf.Page, text_boxes: Sequence[Rect]) -> list[Table]:
+    """Ruled tables of a page (>= 2 rows, >= 2 columns, some text), found cheaply.
+
+    ``text_boxes`` are the page's text line boxes (from the ``dict`` extraction the caller
+    already made).
+    """
+    regions = candidate_regions(page.get_cdrawings(), text_boxes)
+    if not regions:
+        return []
+    paths = page.get_drawings()
+    tables: list[Table] = []
+    for region in regions:
+        clip = _grow(region, _SNAP)
+        own = [p for p in paths if _intersects(_grow(_rect(p["rect"]), 0.5), clip)]
+        try:
+            found = page.find_tables(clip=clip, paths=own)
+        except Exception:  # noqa: BLE001,S112 - table detection is best-effort
+            continue
+        if found is None:
+            continue
+        for table in found.tables:
+            x0, y0, x1, y1 = (float(v) for v in table.bbox)
+            try:
+                words = page.get_text("words", clip=(x0 - 40, y0 - _SNAP, x1 + 40, y1 + _SNAP))
+                rows = _cell_rows(table, words)
+            except Exception:  # noqa: BLE001,S112
+                continue
+            if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
+                continue
+            if not any(_cell(c) for row in rows for c in row):
+                continue
+            tables.append(Table(bbox=(x0, y0, x1, y1), rows=rows))
+    return tables
