@@ -10,7 +10,7 @@ PY312 := $(shell for c in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint typecheck templatecheck unit integration e2e run invoke api-key credits openapi asl build sizes bench clean
+.PHONY: setup test lint typecheck templatecheck checkov unit integration e2e run invoke api-key credits openapi asl build sizes bench clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt \
           clients/python/pyproject.toml functions/openapi/requirements.txt
@@ -52,7 +52,20 @@ typecheck: $(STAMP)
 templatecheck: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-test: setup lint typecheck templatecheck
+# checkov (infrastructure security checks) lives in a venv of its own: its pins would fight ours.
+# .checkov.yaml lists each check skipped and why.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+$(CHECKOV_VENV)/.installed:
+	@test -n "$(PY312)" || { echo "Python 3.12 is needed for checkov"; exit 1; }
+	@test -x $(CHECKOV_VENV)/bin/python || $(PY312) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
+
+test: setup lint typecheck templatecheck checkov
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 unit: setup

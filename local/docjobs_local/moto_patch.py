@@ -88,6 +88,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 

@@ -8,7 +8,7 @@ import pytest
 
 from docjobs.adapters import job_store
 from docjobs.core.models import JobRecord, new_id, utc_now
-from docjobs.domain import submission
+from docjobs.domain import starter
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Pipeline, StatusSpy, Submitted
 

@@ -94,7 +94,7 @@ def get_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> Docum
     responses={204: {"description": "the document is deleted"}, **_ERRORS, **_NOT_FOUND},
 )
 def delete_document(id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[None]:
-    jobs.delete_document(tenant_of(delete_document_router), id)
+    jobs.delete_document(tenant_of(), id)
     return Response(status_code=204, content_type="application/json", body=None)
 
 

@@ -17,7 +17,6 @@ from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundErro
 from docjobs.core.models import JobRecord, WebhookDelivery, new_id, utc_now
 from docjobs.core.observability import emit_metric, logger
 from docjobs.core.settings import get_settings
-from docjobs.domain import starter
 from docjobs.domain.credits import ensure_credits_remain
 from docjobs.domain.transitions import fail_job
 from docjobs.domain.url_safety import check_public_url
