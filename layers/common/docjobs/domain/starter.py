@@ -34,7 +34,7 @@ RETRYABLE_START_ERRORS = frozenset(
     }
 )
 #: Longest wait before a job waiting for capacity is looked at again (full jitter below it).
-MAX_WAIT_SECONDS = 30
+MAX_WAIT_SECONDS = 120
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -102,7 +102,7 @@ def _wait(receipt_handle: str | None, receive_count: int) -> None:
     """Back off with full jitter, growing with the message's receive count."""
     if receipt_handle is None:
         return
-    ceiling = min(MAX_WAIT_SECONDS, 2 ** min(receive_count, 6))
+    ceiling = min(MAX_WAIT_SECONDS, 2 ** min(receive_count, 7))
     try:
         intake.delay(receipt_handle, max(1, int(random.uniform(0, ceiling))))  # noqa: S311 - jitter
     except ClientError:
