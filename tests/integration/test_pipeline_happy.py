@@ -297,13 +297,13 @@ def test_jobs_beyond_the_capacity_wait_queued_and_all_complete(
 
     pipeline.configure(MAX_CONCURRENT_JOBS="1")
     running_during_parse: list[int] = []
-    real_work = parse.parse.work
+    real_work = parse.parse_document.work
 
     def observing(task: object, job: object) -> object:
         running_during_parse.append(capacity.running())
         return real_work(task, job)
 
-    monkeypatch.setattr(parse.parse, "work", observing)
+    monkeypatch.setattr(parse.parse_document, "work", observing)
     submitted = [pipeline.submit(samples.multi_page_pdf(1), f"burst-{i}.pdf") for i in range(3)]
     jobs = [pipeline.wait(s, timeout=120) for s in submitted]
     assert [j["status"] for j in jobs] == ["completed"] * 3, jobs
