@@ -83,25 +83,37 @@ class DocumentProfile:
         return bool(self.outline)
 
 
-def document_profile(doc: pymupdf.Document) -> DocumentProfile:
-    count = doc.page_count
+def _sample_indexes(count: int) -> list[int]:
     if count <= _SAMPLE_PAGES:
-        indexes = list(range(count))
-    else:
-        step = count / _SAMPLE_PAGES
-        indexes = sorted({int(i * step) for i in range(_SAMPLE_PAGES)})
-    sample: list[tuple[float, list[dict[str, Any]]]] = []
-    for index in indexes:
+        return list(range(count))
+    step = count / _SAMPLE_PAGES
+    return sorted({int(i * step) for i in range(_SAMPLE_PAGES)})
+
+
+def _sample_pages(doc: pymupdf.Document) -> dict[int, tuple[float, list[dict[str, Any]]]]:
+    """(page height, unsorted ``dict`` blocks) of the sampled pages, by 0-based index."""
+    flags = dict_flags()
+    sample: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+    for index in _sample_indexes(doc.page_count):
         try:
             page = doc.load_page(index)
-            sample.append((page.rect.height, page.get_text("dict", flags=dict_flags())["blocks"]))
+            sample[index] = (page.rect.height, page.get_text("dict", flags=flags)["blocks"])
         except Exception:  # noqa: BLE001,S112 - a bad page must not break the estimate
             continue
+    return sample
+
+
+def _profile(doc: pymupdf.Document, sample: dict[int, tuple[float, list[dict[str, Any]]]]) -> DocumentProfile:
+    pages = [sample[i] for i in sorted(sample)]
     return DocumentProfile(
-        fonts=font_profile_from_blocks(blocks for _, blocks in sample),
-        running=running_lines_from_pages(sample),
+        fonts=font_profile_from_blocks(blocks for _, blocks in pages),
+        running=running_lines_from_pages(pages),
         outline=outline_by_page(doc),
     )
+
+
+def document_profile(doc: pymupdf.Document) -> DocumentProfile:
+    return _profile(doc, _sample_pages(doc))
 
 
 def build_page(
@@ -261,16 +273,30 @@ def iter_pages(
     """
     import pymupdf
 
-    profile = profile or document_profile(doc)
+    # The sampled pages' text is kept and reused when the loop reaches them (a document of
+    # up to _SAMPLE_PAGES pages is read once, not twice). A given profile (page-parallel
+    # workers) is used as it is.
+    sample: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+    if profile is None:
+        sample = _sample_pages(doc)
+        profile = _profile(doc, sample)
     flags = dict_flags()
     stop = doc.page_count if last_page is None else min(last_page, doc.page_count)
     for index in range(max(first_page, 1) - 1, stop):
         try:
             page = doc.load_page(index)
             height = page.rect.height
-            blocks = page.get_text("dict", flags=flags, sort=True)["blocks"]
+            textpage: pymupdf.TextPage | None = None
+            if index in sample:
+                blocks = sample.pop(index)[1]
+                blocks.sort(key=_reading_key)  # what extractDICT(sort=True) does
+            else:
+                textpage = page.get_textpage(flags=flags)
+                blocks = textpage.extractDICT(sort=True)["blocks"]
             tables = (
-                find_page_tables(page, [ln["bbox"] for b in blocks for ln in b.get("lines", ())])
+                find_page_tables(
+                    page, [ln["bbox"] for b in blocks for ln in b.get("lines", ())], textpage=textpage
+                )
                 if detect_tables
                 else []
             )
@@ -291,6 +317,10 @@ def iter_pages(
             page_height=height,
             running=profile.running,
         )
-        del page, blocks
+        del page, blocks, textpage
         if (index + 1) % _STORE_SHRINK_EVERY == 0:
             pymupdf.TOOLS.store_shrink(100)  # MuPDF's object cache would otherwise grow
+
+
+def _reading_key(block: dict[str, Any]) -> tuple[float, float]:
+    return (block["bbox"][3], block["bbox"][0])
