@@ -13,7 +13,8 @@ that hold the missing ones; ``make bench`` does it when run as root):
   their letters and digits (compared as multisets: the finder itself cuts characters at cell
   borders);
 - heading recall against the document outline: the share of outline titles that appear
-  (loosely matched) in some chunk's ``heading_path``.
+  (loosely matched, with or without a leading section number such as "7.1.2" or "Chapter 2:")
+  in some chunk's ``heading_path``.
 
 The sides are alternated (raw, tables on, tables off, peer; ``--runs`` rounds; medians).
 Finally one parse job on the largest file runs through the real state machine (moto, in
@@ -253,10 +254,19 @@ def _loose_match(title: str, heading: str) -> bool:
     return short in long and len(short) >= 0.6 * len(long)
 
 
+#: A section number or label at the start of a heading ("7.1.2.3 SM3", "Chapter 2: Copyright"):
+#: outlines often leave it out of the title.
+_SECTION_LABEL = re.compile(
+    r"^\s*(?:(?:chapter|section|part|appendix|annex|\u00a7)\s*)?(?:\d+|[a-z]|[ivxlcdm]+)?(?:[.\-]\d+)*[.:)]?\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
 def heading_recall(titles: list[str], chunks: list[Any]) -> float | None:
     if not titles:
         return None
-    headings = {_key(h) for chunk in chunks for h in chunk.heading_path}
+    paths = {h for chunk in chunks for h in chunk.heading_path}
+    headings = {_key(h) for h in paths} | {_key(_SECTION_LABEL.sub("", h, count=1)) for h in paths}
     headings.discard("")
     found = 0
     for title in titles:

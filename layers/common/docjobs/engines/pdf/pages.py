@@ -7,7 +7,7 @@ sizes (``headings``). Ruled tables come from ``tables`` and replace their area's
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -141,9 +141,9 @@ def build_page(
     headings: list[Heading] = []
     pending_tables = sorted(tables, key=lambda t: (t.bbox[1], t.bbox[0]))
     table_rects = [t.bbox for t in tables]
-    unmatched_toc = list(toc_entries)
     margins: tuple[list[str], list[str]] = ([], [])
     body_lines: list[str] = []
+    texts: dict[int, str] = {}  # id(line) -> its text
 
     kept_blocks: list[dict[str, Any]] = []
     for block in blocks:
@@ -158,19 +158,23 @@ def build_page(
             else:
                 lines.append(ln)
                 body_lines.append(text)
+                texts[id(ln)] = text
         if lines:
             kept_blocks.append({**block, "lines": lines})
+    ordered = column_order(kept_blocks)
 
+    def size_level(line: dict[str, Any]) -> int | None:
+        if len(texts[id(line)]) > MAX_HEADING_CHARS:
+            return None
+        return profile.heading_level(line_size(line))
+
+    outline_lines: dict[int, int] = {}  # id(line) -> outline level
     if use_toc:
+        outline_lines, unmatched = _outline_lines(toc_entries, ordered, texts, table_rects, size_level)
         # Outline entries whose title matches no line go first (they start the page's section).
-        line_keys = [norm_key(text) for text in body_lines]
-        for entry in list(unmatched_toc):
-            if any(toc_matches(key, norm_key(entry[1])) for key in line_keys):
-                continue
-            top_level = min(max(entry[0], 1), 6)
-            headings.append(Heading(level=top_level, text=entry[1].strip()))
-            parts.append("#" * top_level + " " + escape_markdown(entry[1].strip()))
-            unmatched_toc.remove(entry)
+        for entry_level, title in unmatched:
+            headings.append(Heading(level=entry_level, text=title.strip()))
+            parts.append("#" * entry_level + " " + escape_markdown(title.strip()))
 
     paragraph: list[str] = []
 
@@ -184,15 +188,7 @@ def build_page(
         headings.append(Heading(level=level, text=text))
         parts.append("#" * level + " " + escape_markdown(text))
 
-    def toc_level(text: str) -> int | None:
-        key = norm_key(text)
-        for entry in unmatched_toc:
-            if toc_matches(key, norm_key(entry[1])):
-                unmatched_toc.remove(entry)
-                return min(max(entry[0], 1), 6)
-        return None
-
-    for block in column_order(kept_blocks):
+    for block in ordered:
         lines = block["lines"]
         if table_rects and overlaps(block["bbox"], table_rects):
             # Tables are emitted as markdown where they start (in reading order).
@@ -207,21 +203,20 @@ def build_page(
         heading_level = 0
         level: int | None
         for line in lines:
-            text = line_text(line)
-            size_level = profile.heading_level(line_size(line)) if len(text) <= MAX_HEADING_CHARS else None
+            text = texts[id(line)]
             if use_toc:
-                level = toc_level(text)
+                level = outline_lines.get(id(line))
                 if heading_lines:  # outline entries are one line each: never joined
                     emit_heading(heading_level, " ".join(heading_lines))
                     heading_lines = []
-                if level is None and size_level is not None:
+                if level is None and size_level(line) is not None:
                     # Heading-sized but not in the outline: keep it as its own paragraph.
                     flush_paragraph()
                     paragraph.append(text)
                     flush_paragraph()
                     continue
             else:
-                level = size_level
+                level = size_level(line)
             if level is not None:
                 if heading_lines and level != heading_level:
                     emit_heading(heading_level, " ".join(heading_lines))
@@ -254,6 +249,40 @@ def build_page(
         header=" | ".join(margins[0]) or None,
         footer=" | ".join(margins[1]) or None,
     )
+
+
+def _outline_lines(
+    entries: Sequence[tuple[int, str]],
+    blocks: Sequence[dict[str, Any]],
+    texts: dict[int, str],
+    table_rects: Sequence[tuple[float, float, float, float]],
+    size_level: Callable[[dict[str, Any]], int | None],
+) -> tuple[dict[int, int], list[tuple[int, str]]]:
+    """The line each outline entry of the page heads, ``id(line) -> level (1-6)``, and the
+    entries (level 1-6, title) that head no line.
+
+    Of the lines that match an entry's title (``toc_matches``), one in a heading-sized font
+    wins over one in body size (a running header or a cross-reference that repeats the
+    title), then the first in reading order. Lines inside tables are never headings.
+    """
+    candidates = [
+        (line, norm_key(texts[id(line)]))
+        for block in blocks
+        if not (table_rects and overlaps(block["bbox"], table_rects))
+        for line in block["lines"]
+    ]
+    chosen: dict[int, int] = {}
+    unmatched: list[tuple[int, str]] = []
+    for level, title in entries:
+        level = min(max(level, 1), 6)
+        key = norm_key(title)
+        matches = [line for line, text in candidates if id(line) not in chosen and toc_matches(text, key)]
+        if not matches:
+            unmatched.append((level, title))
+            continue
+        sized = [line for line in matches if size_level(line) is not None]
+        chosen[id((sized or matches)[0])] = level
+    return chosen, unmatched
 
 
 def iter_pages(
