@@ -28,10 +28,15 @@ class FontProfile:
     body_size: float
     heading_sizes: list[float] = field(default_factory=list)
 
+    @property
+    def min_heading_size(self) -> float:
+        """Sizes (rounded to 0.1) below this are body text."""
+        return self.body_size * _HEADING_RATIO
+
     def heading_level(self, size: float) -> int | None:
         """Level 1 for the largest heading size, 2 for the next... ``None`` for body text."""
         size = round(size, 1)
-        if size < self.body_size * _HEADING_RATIO:
+        if size < self.min_heading_size:
             return None
         larger = sum(1 for s in self.heading_sizes if s > size + 0.05)
         return min(larger + 1, 6)

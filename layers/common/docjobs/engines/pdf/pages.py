@@ -163,9 +163,13 @@ def build_page(
             kept_blocks.append({**block, "lines": lines})
     ordered = column_order(kept_blocks)
 
+    min_heading_size = profile.min_heading_size
+
     def size_level(line: dict[str, Any]) -> int | None:
         if len(texts[id(line)]) > MAX_HEADING_CHARS:
             return None
+        if round(max(span["size"] for span in line["spans"]), 1) < min_heading_size:
+            return None  # no span is heading-sized (most lines): skip weighing the spans
         return profile.heading_level(line_size(line))
 
     outline_lines: dict[int, int] = {}  # id(line) -> outline level
