@@ -23,6 +23,7 @@ from docjobs.engines.pdf.headings import (
 )
 from docjobs.engines.pdf.tables import Table, find_page_tables
 from docjobs.engines.pdf.text import (
+    MIN_TEXT_CHARS,
     RunningLines,
     column_order,
     dict_flags,
@@ -269,6 +270,8 @@ def _outline_lines(
     wins over one in body size (a running header or a cross-reference that repeats the
     title), then the first in reading order. Lines inside tables are never headings.
     """
+    if not entries:
+        return {}, []
     candidates = [
         (line, norm_key(texts[id(line)]))
         for block in blocks
@@ -333,8 +336,7 @@ def iter_pages(
                 if detect_tables
                 else []
             )
-            plain = "".join(span["text"] for b in blocks for ln in b.get("lines", ()) for span in ln["spans"])
-            wants_ocr = needs_ocr(page, plain)
+            wants_ocr = not _has_text_layer(blocks) and needs_ocr(page, "")
         except Exception as exc:
             raise ParseError(
                 f"Page {index + 1} could not be read: {exc}", details={"page": index + 1}
@@ -353,6 +355,18 @@ def iter_pages(
         del page, blocks, textpage
         if (index + 1) % _STORE_SHRINK_EVERY == 0:
             pymupdf.TOOLS.store_shrink(100)  # MuPDF's object cache would otherwise grow
+
+
+def _has_text_layer(blocks: Sequence[dict[str, Any]]) -> bool:
+    """At least MIN_TEXT_CHARS letters or digits (stops counting as soon as there are enough)."""
+    found = 0
+    for block in blocks:
+        for line in block.get("lines", ()):
+            for span in line["spans"]:
+                found += sum(map(str.isalnum, span["text"]))
+                if found >= MIN_TEXT_CHARS:
+                    return True
+    return False
 
 
 def _reading_key(block: dict[str, Any]) -> tuple[float, float]:
