@@ -428,8 +428,7 @@ def find_page_tables(
     ``text_boxes`` are the page's text line boxes (from the ``dict`` extraction the caller
     already made); ``textpage`` is that extraction's text page (its words are reused).
     """
-    if page.rotation:
-        return _find_rotated(page, text_boxes)
+    # Drawings and text both come in unrotated page coordinates, on a rotated page too.
     drawings = page.get_cdrawings()
     regions = candidate_regions(drawings, text_boxes)
     if not regions:
@@ -447,26 +446,5 @@ def find_page_tables(
                 continue
             if not any(_cell(c) for row in rows for c in row):
                 continue
-            tables.append(Table(bbox=bbox, rows=rows))
-    return tables
-
-
-def _find_rotated(page: pymupdf.Page, text_boxes: Sequence[Rect]) -> list[Table]:
-    """A rotated page: the finder itself (it de-rotates the page) on the whole page."""
-    if not candidate_regions(page.get_cdrawings(), text_boxes):
-        return []
-    try:
-        found = page.find_tables()
-    except Exception:  # noqa: BLE001 - table detection is best-effort
-        return []
-    if found is None:
-        return []
-    words = page.get_text("words")
-    tables: list[Table] = []
-    for table in found.tables:
-        grid = [[_rect(c) if c is not None else None for c in row.cells] for row in table.rows]
-        bbox = _rect(table.bbox)
-        rows = _cell_rows(grid, bbox, words)
-        if len(rows) >= 2 and max(len(r) for r in rows) >= 2 and any(_cell(c) for row in rows for c in row):
             tables.append(Table(bbox=bbox, rows=rows))
     return tables
