@@ -143,23 +143,18 @@ def _groups(rects: Sequence[Rect]) -> list[list[int]]:
 
     buckets: dict[tuple[int, int], list[int]] = {}
     for i, (x0, y0, x1, y1) in enumerate(rects):
-        bx0, bx1 = int((x0 - _SNAP) // _BUCKET), int((x1 + _SNAP) // _BUCKET)
-        by0, by1 = int((y0 - _SNAP) // _BUCKET), int((y1 + _SNAP) // _BUCKET)
-        for bx in range(bx0, bx1 + 1):
-            for by in range(by0, by1 + 1):
+        lo_x, hi_x, lo_y, hi_y = x0 - _SNAP, x1 + _SNAP, y0 - _SNAP, y1 + _SNAP
+        mine = i  # the root of i's group (i is new: its own root until it joins one)
+        for bx in range(int(lo_x // _BUCKET), int(hi_x // _BUCKET) + 1):
+            for by in range(int(lo_y // _BUCKET), int(hi_y // _BUCKET) + 1):
                 bucket = buckets.setdefault((bx, by), [])
                 for j in bucket:
-                    a, b = root(i), root(j)
-                    if a == b:
-                        continue
                     o = rects[j]
-                    if (
-                        x0 - _SNAP <= o[2]
-                        and o[0] <= x1 + _SNAP
-                        and y0 - _SNAP <= o[3]
-                        and o[1] <= y1 + _SNAP
-                    ):
-                        parent[a] = b
+                    if lo_x <= o[2] and o[0] <= hi_x and lo_y <= o[3] and o[1] <= hi_y:
+                        other = root(j)
+                        if other != mine:
+                            parent[mine] = other
+                            mine = other
                 bucket.append(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(rects)):
