@@ -16,9 +16,10 @@ that hold the missing ones; ``make bench`` does it when run as root):
   (loosely matched, with or without a leading section number such as "7.1.2" or "Chapter 2:")
   in some chunk's ``heading_path``.
 
-The sides are alternated (raw, tables on, tables off, peer; ``--runs`` rounds) and each side's
-fastest round counts: on a shared machine the other load only ever adds time, so the minimum
-is the steadiest estimate of a side's own cost (medians moved by 2x between runs).
+The sides are alternated (raw, tables on, tables off, peer; ``--runs`` rounds), each timed in
+CPU seconds of this process, and each side's fastest round counts: on a shared machine other
+load only ever adds time (wall-clock medians moved by 2x between runs), and every side runs in
+this one thread, so its CPU time is its cost.
 Finally one parse job on the largest file runs through the real state machine (moto, in
 process) and its whole time is printed. The full finder's results are cached per file under
 ``~/.cache/docjobs-bench`` (they cost minutes on big manuals). Prints one table; asserts nothing.
@@ -149,9 +150,10 @@ def peer_to_markdown(data: bytes) -> int:
 
 
 def timed(action: Callable[[], object]) -> tuple[float, object]:
-    started = time.perf_counter()
+    """CPU seconds of this process spent in ``action`` (all sides run in this one thread)."""
+    started = time.process_time()
     result = action()
-    return time.perf_counter() - started, result
+    return time.process_time() - started, result
 
 
 # --------------------------------------------------------------------------- tables
@@ -408,6 +410,7 @@ def main() -> None:
         rows.append(row)
         print(_line(row), flush=True)
     print_summary(rows)
+    print(f"(pages per CPU second of this process; fastest of {args.runs} alternated rounds)")
 
     if not args.no_pipeline:
         largest = paths[max(range(len(rows)), key=lambda i: rows[i].pages)]
