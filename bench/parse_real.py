@@ -31,8 +31,10 @@ Run from the project root: ``.venv/bin/python -m bench.parse_real`` (``--runs 3`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -416,7 +418,8 @@ def main() -> None:
         largest = paths[max(range(len(rows)), key=lambda i: rows[i].pages)]
         from bench.parse_overhead import end_to_end
 
-        seconds, job = end_to_end(load_pdf(largest), 1)
+        with contextlib.redirect_stdout(io.StringIO()):  # the functions' metric lines (EMF)
+            seconds, job = end_to_end(load_pdf(largest), 1)
         states = job.get("state_seconds") or {}
         print(
             f"whole pipeline (state machine, tables on) for {largest.name}: {seconds[0]:.1f} s, "
