@@ -252,3 +252,43 @@ def test_a_page_range_parses_exactly_as_the_whole_document() -> None:
     with open_document(data, filename="doc.pdf") as doc:
         middle = list(iter_pages(doc, first_page=3, last_page=5))
     assert middle == whole[2:5]
+
+
+def _block(y: float, *lines: tuple[str, float]) -> dict[str, object]:
+    rows = [
+        {"bbox": (72.0, y + 14 * i, 400.0, y + 14 * i + size), "spans": [{"text": text, "size": size}]}
+        for i, (text, size) in enumerate(lines)
+    ]
+    return {"bbox": (72.0, y, 400.0, y + 14 * len(lines)), "lines": rows}
+
+
+def test_an_outline_title_heads_the_section_line_not_a_sentence_or_header_ending_with_it() -> None:
+    from docjobs.engines.pdf.headings import FontProfile
+    from docjobs.engines.pdf.pages import build_page
+
+    blocks = [
+        _block(100, ("Chapter 2: Copyright", 10.0)),  # a running header in body size
+        _block(140, ("2 Copyright", 18.0)),
+        _block(180, ("CCM and EAX use the same building blocks, but the EAX", 10.0)),
+        _block(220, ("2.1 EAX", 14.0)),
+        _block(260, ("Text of the section.", 10.0)),
+    ]
+    page = build_page(
+        9,
+        blocks,
+        profile=FontProfile(body_size=10.0, heading_sizes=[18.0, 14.0]),
+        toc_entries=[(1, "Copyright"), (2, "EAX")],
+        use_toc=True,
+    )
+    assert [(h.level, h.text) for h in page.headings] == [(1, "2 Copyright"), (2, "2.1 EAX")]
+    assert "Chapter 2: Copyright\n\n# 2 Copyright" in page.text
+    assert "but the EAX\n\n## 2.1 EAX" in page.text
+
+
+def test_outline_titles_match_lines_after_a_section_label_only() -> None:
+    from docjobs.engines.pdf.headings import toc_matches
+
+    for line in ["eax", "7.4.1 eax", "chapter 2: eax", "appendix b eax", "a.1 eax", "iv. eax", "§ 3 eax"]:
+        assert toc_matches(line, "eax"), line
+    for line in ["ccm and eax use the same building blocks, but the eax", "set eax", "see eax"]:
+        assert not toc_matches(line, "eax"), line

@@ -71,3 +71,15 @@ def test_a_table_continued_on_the_next_page_is_found_on_both(table_set: pymupdf.
 
 def test_table_to_markdown_pads_rows_and_escapes_pipes() -> None:
     assert table_to_markdown([["a", "b|c"], ["1"]]) == "| a | b\\|c |\n|---|---|\n| 1 |  |"
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_rotated_page_gives_the_same_tables(rotation: int) -> None:
+    upright = pymupdf.open(stream=samples.table_set_pdf(), filetype="pdf")
+    turned = pymupdf.open(stream=samples.table_set_pdf(), filetype="pdf")
+    for number in (0, 5):
+        turned[number].set_rotation(rotation)
+        page = turned[number]
+        expected = find_page_tables(upright[number], _line_boxes(upright[number]))
+        found = find_page_tables(page, _line_boxes(page))
+        assert [t.rows for t in found] == [t.rows for t in expected] != []

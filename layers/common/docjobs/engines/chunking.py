@@ -7,6 +7,7 @@ lines), as produced by ``docjobs.engines.pdf`` and the OCR engines.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -74,10 +75,16 @@ def count_tokens(text: str) -> int:
     single punctuation/symbol characters (whitespace separates pieces and is free). A letter
     run counts one token per started 6 letters (most English words are 1 token, long words
     2-3), a digit run one per started 3 digits, every other piece one token. Counts are
-    additive over whitespace-separated parts, which the chunker relies on.
+    additive over whitespace-separated parts, which the chunker relies on (and which lets
+    each distinct word be counted once, then remembered).
     """
+    return sum(map(_word_tokens, text.split()))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_tokens(word: str) -> int:
     total = 0
-    for match in _TOKEN_PIECES.finditer(text):
+    for match in _TOKEN_PIECES.finditer(word):
         piece = match.group()
         first = piece[0]
         if first.isdigit():

@@ -6,6 +6,7 @@ The body font size is estimated from a bounded sample of pages; sizes at least
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +28,15 @@ class FontProfile:
     body_size: float
     heading_sizes: list[float] = field(default_factory=list)
 
+    @property
+    def min_heading_size(self) -> float:
+        """Sizes (rounded to 0.1) below this are body text."""
+        return self.body_size * _HEADING_RATIO
+
     def heading_level(self, size: float) -> int | None:
         """Level 1 for the largest heading size, 2 for the next... ``None`` for body text."""
         size = round(size, 1)
-        if size < self.body_size * _HEADING_RATIO:
+        if size < self.min_heading_size:
             return None
         larger = sum(1 for s in self.heading_sizes if s > size + 0.05)
         return min(larger + 1, 6)
@@ -61,11 +67,25 @@ def font_profile_from_blocks(pages_blocks: Iterable[Sequence[dict[str, Any]]]) -
     return FontProfile(body_size=body, heading_sizes=headings[:6])
 
 
+#: What may precede an outline title on its heading line: a section number or label
+#: ("2.1", "A.1", "IV.", "Chapter 2:", "Appendix B", "§ 3"), already case-folded.
+_SECTION_LABEL = re.compile(
+    r"^(?:(?:chapter|section|part|appendix|annex|§)\s*)?(?:\d+|[a-z]|[ivxlcdm]+)?(?:[.\-]\d+)*[.:)]?$"
+)
+
+
 def toc_matches(line_key: str, title_key: str) -> bool:
-    """A line matches an outline title when equal, or when it ends with it ("2.1 Scope")."""
+    """A line matches an outline title when equal, or when it is the title after a section
+    label ("2.1 Scope", "Chapter 2: Copyright"). A sentence that merely ends with the title
+    ("... but the EAX") does not match."""
     if not line_key or not title_key:
         return False
-    return line_key == title_key or (len(title_key) >= 3 and line_key.endswith(" " + title_key))
+    if line_key == title_key:
+        return True
+    if len(line_key) <= len(title_key) or not line_key.endswith(" " + title_key):
+        return False
+    label = line_key[: len(line_key) - len(title_key)].strip()
+    return bool(label) and _SECTION_LABEL.match(label) is not None
 
 
 def outline_by_page(doc: pymupdf.Document) -> dict[int, list[tuple[int, str]]]:

@@ -7,7 +7,7 @@ sizes (``headings``). Ruled tables come from ``tables`` and replace their area's
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,6 +23,7 @@ from docjobs.engines.pdf.headings import (
 )
 from docjobs.engines.pdf.tables import Table, find_page_tables
 from docjobs.engines.pdf.text import (
+    MIN_TEXT_CHARS,
     RunningLines,
     column_order,
     dict_flags,
@@ -83,25 +84,37 @@ class DocumentProfile:
         return bool(self.outline)
 
 
-def document_profile(doc: pymupdf.Document) -> DocumentProfile:
-    count = doc.page_count
+def _sample_indexes(count: int) -> list[int]:
     if count <= _SAMPLE_PAGES:
-        indexes = list(range(count))
-    else:
-        step = count / _SAMPLE_PAGES
-        indexes = sorted({int(i * step) for i in range(_SAMPLE_PAGES)})
-    sample: list[tuple[float, list[dict[str, Any]]]] = []
-    for index in indexes:
+        return list(range(count))
+    step = count / _SAMPLE_PAGES
+    return sorted({int(i * step) for i in range(_SAMPLE_PAGES)})
+
+
+def _sample_pages(doc: pymupdf.Document) -> dict[int, tuple[float, list[dict[str, Any]]]]:
+    """(page height, unsorted ``dict`` blocks) of the sampled pages, by 0-based index."""
+    flags = dict_flags()
+    sample: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+    for index in _sample_indexes(doc.page_count):
         try:
             page = doc.load_page(index)
-            sample.append((page.rect.height, page.get_text("dict", flags=dict_flags())["blocks"]))
+            sample[index] = (page.rect.height, page.get_text("dict", flags=flags)["blocks"])
         except Exception:  # noqa: BLE001,S112 - a bad page must not break the estimate
             continue
+    return sample
+
+
+def _profile(doc: pymupdf.Document, sample: dict[int, tuple[float, list[dict[str, Any]]]]) -> DocumentProfile:
+    pages = [sample[i] for i in sorted(sample)]
     return DocumentProfile(
-        fonts=font_profile_from_blocks(blocks for _, blocks in sample),
-        running=running_lines_from_pages(sample),
+        fonts=font_profile_from_blocks(blocks for _, blocks in pages),
+        running=running_lines_from_pages(pages),
         outline=outline_by_page(doc),
     )
+
+
+def document_profile(doc: pymupdf.Document) -> DocumentProfile:
+    return _profile(doc, _sample_pages(doc))
 
 
 def build_page(
@@ -129,9 +142,9 @@ def build_page(
     headings: list[Heading] = []
     pending_tables = sorted(tables, key=lambda t: (t.bbox[1], t.bbox[0]))
     table_rects = [t.bbox for t in tables]
-    unmatched_toc = list(toc_entries)
     margins: tuple[list[str], list[str]] = ([], [])
     body_lines: list[str] = []
+    texts: dict[int, str] = {}  # id(line) -> its text
 
     kept_blocks: list[dict[str, Any]] = []
     for block in blocks:
@@ -146,19 +159,27 @@ def build_page(
             else:
                 lines.append(ln)
                 body_lines.append(text)
+                texts[id(ln)] = text
         if lines:
             kept_blocks.append({**block, "lines": lines})
+    ordered = column_order(kept_blocks)
 
+    min_heading_size = profile.min_heading_size
+
+    def size_level(line: dict[str, Any]) -> int | None:
+        if len(texts[id(line)]) > MAX_HEADING_CHARS:
+            return None
+        if round(max(span["size"] for span in line["spans"]), 1) < min_heading_size:
+            return None  # no span is heading-sized (most lines): skip weighing the spans
+        return profile.heading_level(line_size(line))
+
+    outline_lines: dict[int, int] = {}  # id(line) -> outline level
     if use_toc:
+        outline_lines, unmatched = _outline_lines(toc_entries, ordered, texts, table_rects, size_level)
         # Outline entries whose title matches no line go first (they start the page's section).
-        line_keys = [norm_key(text) for text in body_lines]
-        for entry in list(unmatched_toc):
-            if any(toc_matches(key, norm_key(entry[1])) for key in line_keys):
-                continue
-            top_level = min(max(entry[0], 1), 6)
-            headings.append(Heading(level=top_level, text=entry[1].strip()))
-            parts.append("#" * top_level + " " + escape_markdown(entry[1].strip()))
-            unmatched_toc.remove(entry)
+        for entry_level, title in unmatched:
+            headings.append(Heading(level=entry_level, text=title.strip()))
+            parts.append("#" * entry_level + " " + escape_markdown(title.strip()))
 
     paragraph: list[str] = []
 
@@ -172,15 +193,7 @@ def build_page(
         headings.append(Heading(level=level, text=text))
         parts.append("#" * level + " " + escape_markdown(text))
 
-    def toc_level(text: str) -> int | None:
-        key = norm_key(text)
-        for entry in unmatched_toc:
-            if toc_matches(key, norm_key(entry[1])):
-                unmatched_toc.remove(entry)
-                return min(max(entry[0], 1), 6)
-        return None
-
-    for block in column_order(kept_blocks):
+    for block in ordered:
         lines = block["lines"]
         if table_rects and overlaps(block["bbox"], table_rects):
             # Tables are emitted as markdown where they start (in reading order).
@@ -195,21 +208,20 @@ def build_page(
         heading_level = 0
         level: int | None
         for line in lines:
-            text = line_text(line)
-            size_level = profile.heading_level(line_size(line)) if len(text) <= MAX_HEADING_CHARS else None
+            text = texts[id(line)]
             if use_toc:
-                level = toc_level(text)
+                level = outline_lines.get(id(line))
                 if heading_lines:  # outline entries are one line each: never joined
                     emit_heading(heading_level, " ".join(heading_lines))
                     heading_lines = []
-                if level is None and size_level is not None:
+                if level is None and size_level(line) is not None:
                     # Heading-sized but not in the outline: keep it as its own paragraph.
                     flush_paragraph()
                     paragraph.append(text)
                     flush_paragraph()
                     continue
             else:
-                level = size_level
+                level = size_level(line)
             if level is not None:
                 if heading_lines and level != heading_level:
                     emit_heading(heading_level, " ".join(heading_lines))
@@ -244,6 +256,42 @@ def build_page(
     )
 
 
+def _outline_lines(
+    entries: Sequence[tuple[int, str]],
+    blocks: Sequence[dict[str, Any]],
+    texts: dict[int, str],
+    table_rects: Sequence[tuple[float, float, float, float]],
+    size_level: Callable[[dict[str, Any]], int | None],
+) -> tuple[dict[int, int], list[tuple[int, str]]]:
+    """The line each outline entry of the page heads, ``id(line) -> level (1-6)``, and the
+    entries (level 1-6, title) that head no line.
+
+    Of the lines that match an entry's title (``toc_matches``), one in a heading-sized font
+    wins over one in body size (a running header or a cross-reference that repeats the
+    title), then the first in reading order. Lines inside tables are never headings.
+    """
+    if not entries:
+        return {}, []
+    candidates = [
+        (line, norm_key(texts[id(line)]))
+        for block in blocks
+        if not (table_rects and overlaps(block["bbox"], table_rects))
+        for line in block["lines"]
+    ]
+    chosen: dict[int, int] = {}
+    unmatched: list[tuple[int, str]] = []
+    for level, title in entries:
+        level = min(max(level, 1), 6)
+        key = norm_key(title)
+        matches = [line for line, text in candidates if id(line) not in chosen and toc_matches(text, key)]
+        if not matches:
+            unmatched.append((level, title))
+            continue
+        sized = [line for line in matches if size_level(line) is not None]
+        chosen[id((sized or matches)[0])] = level
+    return chosen, unmatched
+
+
 def iter_pages(
     doc: pymupdf.Document,
     *,
@@ -261,21 +309,34 @@ def iter_pages(
     """
     import pymupdf
 
-    profile = profile or document_profile(doc)
+    # The sampled pages' text is kept and reused when the loop reaches them (a document of
+    # up to _SAMPLE_PAGES pages is read once, not twice). A given profile (page-parallel
+    # workers) is used as it is.
+    sample: dict[int, tuple[float, list[dict[str, Any]]]] = {}
+    if profile is None:
+        sample = _sample_pages(doc)
+        profile = _profile(doc, sample)
     flags = dict_flags()
     stop = doc.page_count if last_page is None else min(last_page, doc.page_count)
     for index in range(max(first_page, 1) - 1, stop):
         try:
             page = doc.load_page(index)
             height = page.rect.height
-            blocks = page.get_text("dict", flags=flags, sort=True)["blocks"]
+            textpage: pymupdf.TextPage | None = None
+            if index in sample:
+                blocks = sample.pop(index)[1]
+                blocks.sort(key=_reading_key)  # what extractDICT(sort=True) does
+            else:
+                textpage = page.get_textpage(flags=flags)
+                blocks = textpage.extractDICT(sort=True)["blocks"]
             tables = (
-                find_page_tables(page, [ln["bbox"] for b in blocks for ln in b.get("lines", ())])
+                find_page_tables(
+                    page, [ln["bbox"] for b in blocks for ln in b.get("lines", ())], textpage=textpage
+                )
                 if detect_tables
                 else []
             )
-            plain = "".join(span["text"] for b in blocks for ln in b.get("lines", ()) for span in ln["spans"])
-            wants_ocr = needs_ocr(page, plain)
+            wants_ocr = not _has_text_layer(blocks) and needs_ocr(page, "")
         except Exception as exc:
             raise ParseError(
                 f"Page {index + 1} could not be read: {exc}", details={"page": index + 1}
@@ -291,6 +352,22 @@ def iter_pages(
             page_height=height,
             running=profile.running,
         )
-        del page, blocks
+        del page, blocks, textpage
         if (index + 1) % _STORE_SHRINK_EVERY == 0:
             pymupdf.TOOLS.store_shrink(100)  # MuPDF's object cache would otherwise grow
+
+
+def _has_text_layer(blocks: Sequence[dict[str, Any]]) -> bool:
+    """At least MIN_TEXT_CHARS letters or digits (stops counting as soon as there are enough)."""
+    found = 0
+    for block in blocks:
+        for line in block.get("lines", ()):
+            for span in line["spans"]:
+                found += sum(map(str.isalnum, span["text"]))
+                if found >= MIN_TEXT_CHARS:
+                    return True
+    return False
+
+
+def _reading_key(block: dict[str, Any]) -> tuple[float, float]:
+    return (block["bbox"][3], block["bbox"][0])

@@ -28,11 +28,8 @@ def dict_flags() -> int:
     return flags
 
 
-_WS = re.compile(r"\s+")
-
-
 def norm_key(text: str) -> str:
-    return _WS.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()
 
 
 def has_meaningful_text(text: str, minimum: int) -> bool:
@@ -47,7 +44,8 @@ def has_meaningful_text(text: str, minimum: int) -> bool:
 
 
 def line_text(line: dict[str, Any]) -> str:
-    return _WS.sub(" ", "".join(span["text"] for span in line["spans"])).strip()
+    # str.split() and the regex \s agree on what whitespace is; split is the faster.
+    return " ".join("".join([span["text"] for span in line["spans"]]).split())
 
 
 def line_size(line: dict[str, Any]) -> float:
