@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup test lint typecheck templatecheck checkov unit integration e2e run invoke api-key credits openapi asl build sizes bench clean
 
-$(STAMP): pyproject.toml layers/common/requirements.txt layers/pipeline/requirements.txt requirements-dev.txt \
+$(STAMP): pyproject.toml $(wildcard layers/*/requirements.txt) requirements-dev.txt \
           clients/python/pyproject.toml functions/openapi/requirements.txt
 	@test -n "$(PY312)" || { echo "Python 3.12 is needed (Lambda runtime python3.12): install it or put python3.12 on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PY312) -m venv $(VENV)

@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from . import iam, moto_patch
+from . import iam, layers, moto_patch
 from .gateway import ApiGateway
 from .pollers import SqsPoller
 from .runtime import FunctionSpec, Runtime
@@ -93,6 +93,7 @@ class EmulatedStack:
         endpoint_url: str | None = None,
         throttling: bool = True,
         enforce_iam: bool = True,
+        check_imports: bool = True,
     ) -> None:
         self.region = (
             region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or (DEFAULT_REGION)
@@ -110,6 +111,10 @@ class EmulatedStack:
         self.throttling = throttling  # the API's MethodSettings throttling (THROTTLED responses)
         # Each function runs as its own role from the SAM transform, with moto enforcing IAM (iam.py).
         self.enforce_iam = enforce_iam
+        # Each function's code may import only what its layers ship, as on Lambda (layers.py).
+        self.check_imports = check_imports
+        if check_imports:
+            layers.install()
         self.identities: iam.StackIdentities | None = None
         self._iam_token: Any = None
         self.pollers: list[SqsPoller] = []
@@ -375,6 +380,7 @@ class EmulatedStack:
                 timeout_seconds=float(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
                 credentials=self.identities.credentials[logical] if self.identities else None,
+                imports=self._function_imports(logical, props, code_uri) if self.check_imports else None,
             )
             self.functions[logical] = spec
             self.runtime.register(spec)
@@ -388,6 +394,21 @@ class EmulatedStack:
                 MemorySize=spec.memory_mb,
                 Environment={"Variables": {k: self.environment[k] for k in self._own_env_names(props)}},
             )
+
+    def _function_imports(self, logical: str, props: dict[str, Any], code_uri: str) -> layers.FunctionImports:
+        """What the function's code may import: its layers' packages (see layers.py)."""
+        by_name = {
+            self.physical_name(layer): layer
+            for layer in self.template.resources_of_type("AWS::Serverless::LayerVersion")
+        }
+        content: dict[str, Path] = {}
+        for ref in props.get("Layers") or []:
+            layer = by_name.get(str(ref))
+            if layer is None:
+                raise TemplateError(f"{logical}: layer {ref} is not a layer of this template")
+            uri = self.template.resolve(self.template.resource(layer).get("Properties") or {})["ContentUri"]
+            content[layer] = (self.template.base_dir / str(uri)).resolve()
+        return layers.function_imports(logical, (self.template.base_dir / code_uri).resolve(), content)
 
     def _own_env_names(self, props: dict[str, Any]) -> list[str]:
         return [k for k in ((props.get("Environment") or {}).get("Variables") or {}) if k in self.environment]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import iam
+from . import iam, layers
 
 LOG = logging.getLogger("docjobs_local.runtime")
 
@@ -53,6 +53,8 @@ class FunctionSpec:
     memory_mb: int = 128
     # The function role's session credentials (iam.py): its AWS calls are signed with them.
     credentials: Any = None
+    # What its code may import (its layers' packages, layers.py); None: not checked.
+    imports: layers.FunctionImports | None = None
     # Idle execution environments (handler instances), and how many were ever created.
     _idle: list[Callable[[Any, Any], Any]] = field(default_factory=list, repr=False)
     _environments: int = field(default=0, repr=False)
@@ -172,8 +174,9 @@ class Runtime:
         identity = iam.run_as(spec.credentials)
         handler: Callable[[Any, Any], Any] | None = None
         try:
-            handler = self._acquire(spec)
-            result = handler(event, context)
+            with layers.running(spec.imports):
+                handler = self._acquire(spec)
+                result = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - the Lambda runtime reports any handler error
             # Straight to stderr (what CloudWatch would show): logging config may be changed by
             # the code under test.

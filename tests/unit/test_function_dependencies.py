@@ -1,11 +1,14 @@
-"""Functions without the pipeline layer must never import PyMuPDF, pinecone or textractcaller.
+"""Each function loads with only the packages its layers ship, as on Lambda.
 
-Each function's handler module is imported in a fresh interpreter where those packages cannot
-be imported (as in Lambda, where the layer is absent); the chunking stage also runs its work.
+Every function's handler module is imported in a fresh interpreter where any third-party package
+its layers (template.yaml, layers/*/requirements.txt) do not provide cannot be imported. What a
+function imports while it runs is checked by the local runtime on every invocation
+(``docjobs_local.layers``), so the integration and e2e tests cover the rest.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -13,68 +16,85 @@ from pathlib import Path
 
 import pytest
 
-from docjobs_local.template import load_template
+from docjobs_local import layers
+from docjobs_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE_PACKAGES = ("pymupdf", "fitz", "pinecone", "textractcaller", "trp")
+TEMPLATE = ResolvedTemplate.from_file(ROOT / "template.yaml")
 
 _BLOCKER = textwrap.dedent(
-    f"""
-    import importlib.abc, sys
+    """
+    import importlib.abc, importlib.machinery, json, sys
+    ALLOWED = set(json.loads(sys.argv[1]))
     class Block(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):
-            if name.split(".")[0] in {PIPELINE_PACKAGES!r}:
-                raise ImportError(f"{{name}} is in the pipeline layer, which this function does not have")
+            top = name.partition(".")[0]
+            if path is None and top not in ALLOWED:
+                spec = importlib.machinery.PathFinder.find_spec(top)
+                if spec is not None and "-packages" in (spec.origin or str(spec.submodule_search_locations)):
+                    raise ImportError(f"{top} is not in this function's layers")
             return None
     sys.meta_path.insert(0, Block())
     """
 )
 
 
-def _functions_without_pipeline_layer() -> list[tuple[str, str]]:
-    template = load_template(ROOT / "template.yaml")
-    found = []
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        layers = [str(getattr(layer, "value", layer)) for layer in resource["Properties"].get("Layers", [])]
-        if not any("PipelineLayer" in layer for layer in layers):
-            found.append((logical_id, resource["Properties"]["CodeUri"]))
-    return sorted(found)
+def _function_imports(logical_id: str) -> tuple[Path, layers.FunctionImports]:
+    props = TEMPLATE.function_properties(logical_id)
+    by_name = {
+        TEMPLATE.ref(layer): layer for layer in TEMPLATE.resources_of_type("AWS::Serverless::LayerVersion")
+    }
+    content = {
+        by_name[ref]: ROOT / TEMPLATE.resolve(TEMPLATE.resource(by_name[ref])["Properties"])["ContentUri"]
+        for ref in props.get("Layers") or []
+    }
+    code_dir = ROOT / props["CodeUri"]
+    return code_dir, layers.function_imports(logical_id, code_dir, content)
 
 
-def _run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"POWERTOOLS_SERVICE_NAME": "docjobs", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+FUNCTIONS = sorted(TEMPLATE.resources_of_type("AWS::Serverless::Function"))
+
+
+def test_layers_split_the_heavy_packages() -> None:
+    _, list_jobs = _function_imports("ListJobsFunction")
+    _, parse = _function_imports("ParseStageFunction")
+    _, vectorize = _function_imports("VectorizeStageFunction")
+    assert "pymupdf" not in list_jobs.modules and "pymupdf" in parse.modules
+    assert "openai" not in parse.modules and "pinecone" not in parse.modules
+    assert "pinecone" in vectorize.modules and "pymupdf" not in vectorize.modules
+    # The registry's specs validate edit patterns with `regex`: every function has it.
+    assert "regex" in list_jobs.modules
+
+
+def _load(code_dir: Path, imports: layers.FunctionImports) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", _BLOCKER + code], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", _BLOCKER + "import app", json.dumps(sorted(imports.modules))],
+        cwd=code_dir,
+        env={
+            "POWERTOOLS_SERVICE_NAME": "docjobs",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
-def test_the_template_gives_the_pipeline_layer_only_to_some_functions() -> None:
-    names = [name for name, _ in _functions_without_pipeline_layer()]
-    assert "ListJobsFunction" in names
-    assert "ChunkStageFunction" in names
-    assert "ParseStageFunction" not in names
-
-
-@pytest.mark.parametrize(("logical_id", "code_uri"), _functions_without_pipeline_layer())
-def test_function_imports_without_the_pipeline_layer(logical_id: str, code_uri: str) -> None:
-    result = _run("import app", ROOT / code_uri)
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_each_function_loads_with_its_layers_only(logical_id: str) -> None:
+    result = _load(*_function_imports(logical_id))
     assert result.returncode == 0, f"{logical_id}: {result.stderr[-2000:]}"
 
 
-def test_chunking_stage_work_needs_no_pipeline_package() -> None:
-    code = textwrap.dedent(
-        """
-        from docjobs.engines.chunking import ChunkingOptions, chunk_pages
-        from docjobs.engines.pdf import ParsedPage
-        from docjobs.jobtypes.parse.chunk import vectorize_decision
-        pages = [ParsedPage(page=1, text="# Title\\n\\nSome body text. " * 40, char_count=100)]
-        chunks = list(chunk_pages(pages, ChunkingOptions(target_tokens=64, overlap_tokens=8)))
-        assert chunks, "no chunks"
-        print(len(chunks), vectorize_decision(True, len(chunks)))
-        """
-    )
-    result = _run(code, ROOT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "no Pinecone API key" in result.stdout
+def test_a_handler_importing_a_package_its_layers_lack_does_not_load(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import pymupdf\n")
+    _, imports = _function_imports("ListJobsFunction")
+    result = _load(tmp_path, imports)
+    assert result.returncode != 0 and "pymupdf is not in this function's layers" in result.stderr
+
+
+def test_the_shared_package_is_checked_as_loading_it_would_import() -> None:
+    """Loading the registry loads every job type's spec, and edit's options import `regex`."""
+    assert "regex" in layers.shared_module_needs("docjobs.jobtypes.registry")
+    assert "pymupdf" not in layers.shared_module_needs("docjobs.api.routes")
