@@ -272,7 +272,11 @@ class LocalServer:
             "",
             "Drop-in upload (an object under uploads/<tenant>/ starts a parse job):",
             *self._tool_credentials(),
-            f"  aws --endpoint-url {self.moto_url} s3 cp file.pdf s3://{bucket}/uploads/dev/file.pdf",
+            f'  curl --aws-sigv4 "aws:amz:{self.stack.region if self.stack else "us-east-1"}:s3" '
+            '--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \\',
+            '       -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" '
+            f"-T file.pdf {self.moto_url}/{bucket}/uploads/dev/file.pdf",
+            f"  # or: aws --endpoint-url {self.moto_url} s3 cp file.pdf s3://{bucket}/uploads/dev/file.pdf",
             "",
         ]
         return "\n".join(lines)
