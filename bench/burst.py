@@ -77,6 +77,7 @@ def main() -> None:
             "AWS_REGION": "us-east-1",
             "OCR_ENGINE": "none",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",  # the stages' metric lines (EMF) would bury the figures
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -326,7 +326,8 @@ def test_a_job_emits_its_metrics_and_every_stage_log_line_names_it(
         for directive in line["_aws"]["CloudWatchMetrics"]
         for metric in directive["Metrics"]
     }
-    assert {"JobsSubmitted", "JobsCompleted", "StageDuration"} <= set(emitted)
+    assert {"JobsSubmitted", "JobsCompleted", "StageDuration", "PagesParsed", "OcrPages"} <= set(emitted)
+    assert emitted["PagesParsed"]["PagesParsed"] == [1.0]
     assert emitted["JobsCompleted"]["job_type"] == "parse"
     logs = [line for line in lines if "level" in line and line.get("job_id") == submitted.job_id]
     assert all(line.get("tenant_id") == pipeline.tenant for line in logs), "job lines name the tenant"

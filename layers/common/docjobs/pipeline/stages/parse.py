@@ -22,6 +22,7 @@ from docjobs.adapters import aws_clients, storage
 from docjobs.adapters.storage import WorkFile
 from docjobs.core.errors import ParseError
 from docjobs.core.models import JobRecord
+from docjobs.core.observability import emit_metric
 from docjobs.core.settings import get_settings
 from docjobs.domain import transitions
 from docjobs.jobtypes.registry import get_job_type
@@ -98,6 +99,8 @@ def _parsed(job: JobRecord, pages: int, ocr_pages: list[int], options: TextOptio
     transitions.report_progress(job.tenant_id, job.id, "parsing", 1.0)
     cost = get_job_type(job.type).cost(pages, len(ocr_pages), get_settings().credit_rate_scale)
     transitions.reserve_credits(job.tenant_id, job.id, cost)
+    emit_metric("PagesParsed", pages, job_type=job.type)
+    emit_metric("OcrPages", len(ocr_pages), job_type=job.type)  # pages without a text layer
     return _ocr_output(pages, ocr_pages, options)
 
 
