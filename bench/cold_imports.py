@@ -15,7 +15,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
-HANDLERS = ["list_jobs", "get_job", "cancel_job", "submit_job", "create_document", "authorizer"]
+HANDLERS = [
+    "list_jobs",
+    "get_job",
+    "cancel_job",
+    "submit_job",
+    "create_document",
+    "get_document",
+    "usage",
+    "authorizer",
+]
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from docjobs.adapters import aws_clients
 from docjobs.api import views
-from docjobs.api.schemas import SubmitJobRequest, SubmittedJob
+from docjobs.api.schemas import SubmittedJob
 from docjobs.core.errors import ConflictError
 from docjobs.core.settings import get_settings
 from docjobs.domain import submission as job_submission
+from docjobs.domain.submission import SubmitJobRequest
 
 KEY_TTL_SECONDS = 24 * 3600
 

@@ -7,9 +7,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docjobs.core.models import DocumentMetadata, ErrorCode, JobStatus, JobType, Stage, WebhookDelivery
-from docjobs.domain.submission import SubmitJobRequest
 
-__all__ = ["SubmitJobRequest"]  # the request body model lives with the submission it describes
+
+def __getattr__(name: str) -> Any:
+    """``SubmitJobRequest`` lives with the submission it describes (docjobs.domain.submission),
+    imported only by what needs it: only the submit function pays for its validators."""
+    if name == "SubmitJobRequest":
+        from docjobs.domain.submission import SubmitJobRequest
+
+        return SubmitJobRequest
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CreateDocumentRequest(BaseModel):

@@ -1,4 +1,4 @@
-"""How the API shows jobs and documents: records and stored results → response models."""
+"""How the API shows jobs: records and stored results → response models."""
 
 from __future__ import annotations
 
@@ -8,16 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from docjobs.adapters import job_store, storage
-from docjobs.adapters.ledger import Usage
-from docjobs.api.schemas import (
-    DocumentResponse,
-    JobDetail,
-    JobListResponse,
-    JobSummary,
-    SubmittedJob,
-    TypeUsage,
-    UsageResponse,
-)
+from docjobs.api.schemas import JobDetail, JobListResponse, JobSummary, SubmittedJob
 from docjobs.core.errors import JOB_ERROR_CODES
 from docjobs.core.models import JobListing, JobRecord
 from docjobs.core.observability import logger
@@ -104,19 +95,4 @@ def list_jobs(
         total=page.total,
         has_more=page.has_more,
         next_token=page.next_token,
-    )
-
-
-def document_response(info: storage.DocumentInfo) -> DocumentResponse:
-    return DocumentResponse(**info.model_dump(), download_url=storage.presigned_download(info.key))
-
-
-def usage_response(usage: Usage) -> UsageResponse:
-    return UsageResponse(
-        period=usage.period,
-        credits_limit=usage.limit,
-        credits_used=usage.used,
-        credits_reserved=usage.reserved,
-        credits_remaining=usage.remaining,
-        by_type={name: TypeUsage(**numbers) for name, numbers in sorted(usage.by_type.items())},
     )
