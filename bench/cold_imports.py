@@ -1,7 +1,10 @@
 """Cold import time of the API handlers, compared with `import boto3` alone in the same run.
 
-Each figure is the median of several fresh interpreters (`python -X importtime`), summing the
-top-level imports' cumulative microseconds: what a Lambda cold start pays before the handler runs.
+Each figure is the median of several fresh interpreters: `python -X importtime` (summing the
+top-level imports' cumulative microseconds) and the wall-clock time of the import: what a Lambda
+cold start pays before the handler runs. Each run of a handler alternates with a run of
+`import boto3`, and the multiple is the median of those pairs' ratios, so a change in the
+machine's load between runs moves both sides alike.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import re
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = 7
+RUNS = 9
 HANDLERS = [
     "list_jobs",
     "get_job",
@@ -28,12 +32,16 @@ HANDLERS = [
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
-def import_micros(code: str, cwd: Path) -> int:
-    env = {**os.environ, "POWERTOOLS_SERVICE_NAME": "docjobs", "AWS_DEFAULT_REGION": "us-east-1"}
+def _env() -> dict[str, str]:
+    return {**os.environ, "POWERTOOLS_SERVICE_NAME": "docjobs", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def import_micros(module: str, cwd: Path) -> int:
+    """``-X importtime``: the top-level imports' cumulative microseconds."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         cwd=cwd,
-        env=env,
+        env=_env(),
         capture_output=True,
         text=True,
         check=True,
@@ -46,37 +54,43 @@ def import_micros(code: str, cwd: Path) -> int:
     return total
 
 
-def median_ms(code: str, cwd: Path) -> float:
-    return statistics.median(import_micros(code, cwd) for _ in range(RUNS)) / 1000
-
-
-def wall_ms(module: str, cwd: Path) -> float:
-    """Median wall-clock time of the import alone, without -X importtime's own overhead."""
+def wall_micros(module: str, cwd: Path) -> int:
+    """Wall-clock time of the import alone, without -X importtime's own overhead."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    env = {**os.environ, "POWERTOOLS_SERVICE_NAME": "docjobs", "AWS_DEFAULT_REGION": "us-east-1"}
-    samples = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(RUNS)
-    ]
-    return statistics.median(samples) * 1000
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True, check=True
+    )
+    return round(float(result.stdout) * 1_000_000)
+
+
+def paired(measure: Callable[[str, Path], int], module: str, cwd: Path) -> tuple[float, float, float]:
+    """Runs alternating with ``import boto3`` (the machine's load changes both alike): the median
+    of each, in ms, and the median of the per-pair ratios."""
+    ours, base = [], []
+    for _ in range(RUNS):
+        base.append(measure("boto3", ROOT))
+        ours.append(measure(module, cwd))
+    ratio = statistics.median(o / b for o, b in zip(ours, base, strict=True))
+    return statistics.median(ours) / 1000, statistics.median(base) / 1000, ratio
 
 
 def main() -> None:
-    baseline = median_ms("import boto3", ROOT)
-    baseline_wall = wall_ms("boto3", ROOT)
-    print(f"{'import':34} {'importtime ms':>14} {'x boto3':>8} {'wall ms':>8} {'x boto3':>8}")
-    print(f"{'boto3 alone':34} {baseline:14.1f} {1.0:8.2f} {baseline_wall:8.1f} {1.0:8.2f}")
+    header = f"{'import':34} {'importtime ms':>14} {'x boto3':>8} {'wall ms':>8} {'x boto3':>8}"
+    print(header)
+    rows, bases = [], []
     for name in HANDLERS:
-        ms = median_ms("import app", ROOT / "functions" / name)
-        wall = wall_ms("app", ROOT / "functions" / name)
-        print(
-            f"{'functions/' + name + '/app.py':34} {ms:14.1f} {ms / baseline:8.2f} "
-            f"{wall:8.1f} {wall / baseline_wall:8.2f}"
+        cwd = ROOT / "functions" / name
+        ms, base_ms, ratio = paired(import_micros, "app", cwd)
+        wall, base_wall, wall_ratio = paired(wall_micros, "app", cwd)
+        bases.append((base_ms, base_wall))
+        rows.append(
+            f"{'functions/' + name + '/app.py':34} {ms:14.1f} {ratio:8.2f} {wall:8.1f} {wall_ratio:8.2f}"
         )
+    base_ms = statistics.median(b[0] for b in bases)
+    base_wall = statistics.median(b[1] for b in bases)
+    print(f"{'boto3 alone':34} {base_ms:14.1f} {1.0:8.2f} {base_wall:8.1f} {1.0:8.2f}")
+    print("\n".join(rows))
+    print(f"(x boto3: median of {RUNS} ratios, each against an `import boto3` run right before it)")
 
 
 if __name__ == "__main__":
