@@ -436,7 +436,7 @@ def cors_config() -> CorsConfig | None:
     """CORS for the origins in CORS_ALLOW_ORIGINS (none: no CORS headers, preflights are 404s)."""
     from docjobs.core.settings import CorsSettings
 
-    origins = CorsSettings().origins
+    origins = CorsSettings.from_environment().origins
     return CorsConfig(tuple(origins)) if origins else None
 
 

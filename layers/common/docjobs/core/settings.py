@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class EnvSettings(BaseModel):
-    """A settings model whose fields not passed explicitly come from the environment variable
-    of the same name (any case: ``jobs_table_name`` from ``JOBS_TABLE_NAME``), validated.
+    """A settings model read from the environment by ``from_environment()``: each field from the
+    variable of the same name in any case (``jobs_table_name`` from ``JOBS_TABLE_NAME``), validated.
 
     Only plain values (strings, numbers, booleans, literals) are read, so pydantic-settings'
     sources (dotenv, secrets, CLI, JSON decoding) are not needed, nor their cold-start cost
@@ -24,14 +24,12 @@ class EnvSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    def __init__(self, **values: Any) -> None:
+    @classmethod
+    def from_environment(cls) -> Self:
         environment = {name.lower(): value for name, value in os.environ.items()}
-        found = {
-            name: environment[name]
-            for name in type(self).model_fields
-            if name not in values and name in environment
-        }
-        super().__init__(**found, **values)
+        return cls.model_validate(
+            {name: environment[name] for name in cls.model_fields if name in environment}
+        )
 
 
 class Settings(EnvSettings):
@@ -103,10 +101,10 @@ class CorsSettings(EnvSettings):
 
 
 def get_pinecone_settings() -> PineconeSettings:
-    return PineconeSettings()
+    return PineconeSettings.from_environment()
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process (validated once; ``get_settings.cache_clear()`` re-reads)."""
-    return Settings()
+    return Settings.from_environment()
