@@ -32,8 +32,20 @@ HANDLERS = [
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
+def _template_environment() -> dict[str, str]:
+    """The literal values of template.yaml's Globals environment (as every function has them);
+    values that reference stack resources are left out."""
+    from docjobs_local.template import load_template
+
+    variables = load_template(ROOT / "template.yaml")["Globals"]["Function"]["Environment"]["Variables"]
+    return {name: value for name, value in variables.items() if isinstance(value, str)}
+
+
+_ENV = {**os.environ, **_template_environment(), "AWS_DEFAULT_REGION": "us-east-1"}
+
+
 def _env() -> dict[str, str]:
-    return {**os.environ, "POWERTOOLS_SERVICE_NAME": "docjobs", "AWS_DEFAULT_REGION": "us-east-1"}
+    return _ENV
 
 
 def import_micros(module: str, cwd: Path) -> int:

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from docjobs.adapters import aws_clients
 from docjobs.core.errors import InputValidationError
-from docjobs.core.models import format_timestamp, utc_now
 from docjobs.core.settings import get_settings
+from docjobs.core.values import format_timestamp, utc_now
 
 KEY_PREFIX = "dj_"
 _TENANT_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")

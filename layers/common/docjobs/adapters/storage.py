@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from docjobs.adapters import aws_clients
-from docjobs.core.models import format_timestamp, new_id, utc_now
 from docjobs.core.settings import get_settings
+from docjobs.core.values import format_timestamp, new_id, utc_now
 
 
 def document_prefix(tenant_id: str, document_id: str) -> str:
