@@ -57,6 +57,9 @@ class ResultPointer(BaseModel):
     key: str
     size_bytes: int
     summary: dict[str, Any] = Field(default_factory=dict)
+    etag: str | None = Field(
+        default=None, description="the result object's ETag as published (what API caches key on)"
+    )
 
 
 class JobCredits(BaseModel):

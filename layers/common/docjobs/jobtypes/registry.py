@@ -163,6 +163,11 @@ def enabled_job_types() -> frozenset[str]:
     return frozenset(job_types())
 
 
+def find_job_type(name: str) -> JobTypeSpec | None:
+    """The spec of ``name``, or None when this deployment does not run it."""
+    return _load(name)
+
+
 def get_job_type(name: str) -> JobTypeSpec:
     """The spec of ``name``, or InputValidationError naming the types this deployment runs."""
     spec = _load(name)
