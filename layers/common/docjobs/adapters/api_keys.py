@@ -7,7 +7,6 @@ see docs/decisions.md. Run ``python -m docjobs.adapters.api_keys --tenant acme``
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import secrets
 import sys
@@ -77,6 +76,8 @@ def find_key_owner(key: str) -> ApiKeyOwner | None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import argparse  # the command line only: the authorizer never parses arguments
+
     parser = argparse.ArgumentParser(
         description="Create a docjobs API key for a tenant (printed once), and/or set the tenant's "
         "monthly credit limit."

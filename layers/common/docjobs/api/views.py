@@ -7,7 +7,7 @@ from typing import Any
 
 from docjobs.adapters import job_store, storage
 from docjobs.api.result_cache import stored_result
-from docjobs.api.schemas import JobDetail, JobListResponse, JobSummary, SubmittedJob
+from docjobs.api.schemas.jobs import JobDetail, JobListResponse, JobSummary
 from docjobs.core.errors import JOB_ERROR_CODES
 from docjobs.core.models import JobListing, JobRecord
 from docjobs.core.settings import get_settings
@@ -16,11 +16,6 @@ from docjobs.jobtypes.registry import find_job_type
 
 def job_summary(job: JobListing) -> JobSummary:
     return JobSummary.model_validate(job.model_dump(mode="json", include=set(JobSummary.model_fields)))
-
-
-def submitted_job(job: JobRecord) -> SubmittedJob:
-    """The job as ``POST /api/jobs`` answers it: with its webhook secret, the only time it is shown."""
-    return SubmittedJob.model_validate({**job_detail(job).model_dump(), "webhook_secret": job.webhook_secret})
 
 
 def job_detail(job: JobRecord) -> JobDetail:

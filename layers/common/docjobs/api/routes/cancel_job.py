@@ -6,7 +6,7 @@ from typing import Annotated
 
 from docjobs.api.http import Path, Router, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import CancelJobResponse
+from docjobs.api.schemas.jobs import CancelJobResponse
 from docjobs.domain import jobs
 
 router = Router()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docjobs.api.http import Router, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import CreateDocumentRequest, CreateDocumentResponse
+from docjobs.api.schemas.documents import CreateDocumentRequest, CreateDocumentResponse
 from docjobs.domain import jobs
 
 router = Router()

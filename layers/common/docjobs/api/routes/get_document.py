@@ -7,7 +7,7 @@ from typing import Annotated
 from docjobs.adapters import storage
 from docjobs.api.http import Path, Router, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import DocumentResponse
+from docjobs.api.schemas.documents import DocumentResponse
 from docjobs.domain import jobs
 
 router = Router()

@@ -7,7 +7,7 @@ from typing import Annotated
 from docjobs.api import views
 from docjobs.api.http import Path, Router, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import JobDetail
+from docjobs.api.schemas.jobs import JobDetail
 
 router = Router()
 

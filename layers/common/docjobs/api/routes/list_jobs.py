@@ -7,7 +7,7 @@ from typing import Annotated
 from docjobs.api import views
 from docjobs.api.http import Query, Router, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import JobListResponse
+from docjobs.api.schemas.jobs import JobListResponse
 from docjobs.core.models import JobStatus, JobType
 from docjobs.jobtypes.registry import check_listable_type
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docjobs.api.schemas import ErrorResponse
+from docjobs.api.schemas.errors import ErrorResponse
 
 
 def _error(status: int, code: str) -> dict[int, Any]:

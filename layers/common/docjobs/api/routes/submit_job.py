@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from docjobs.api import views
 from docjobs.api.http import Header, Router, current_resolver, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import SubmittedJob
+from docjobs.api.schemas.submitted import SubmittedJob, submitted_job
 from docjobs.domain import submission
 from docjobs.domain.submission import SubmitJobRequest
 
@@ -37,4 +36,4 @@ def submit_job(
         from docjobs.api.idempotency import submit_job_once
 
         return submit_job_once(tenant, body, idempotency_key, current_resolver().lambda_context)
-    return views.submitted_job(submission.submit_job(tenant, body))
+    return submitted_job(submission.submit_job(tenant, body))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from docjobs.api.http import Query, Router, tenant_of
 from docjobs.api.routes.responses import errors, ok
-from docjobs.api.schemas import TypeUsage, UsageResponse
+from docjobs.api.schemas.usage import TypeUsage, UsageResponse
 from docjobs.domain import credits
 
 router = Router()
