@@ -4,7 +4,8 @@ Each figure is the median of several fresh interpreters: `python -X importtime` 
 top-level imports' cumulative microseconds) and the wall-clock time of the import: what a Lambda
 cold start pays before the handler runs. Each run of a handler alternates with a run of
 `import boto3`, and the multiple is the median of those pairs' ratios, so a change in the
-machine's load between runs moves both sides alike.
+machine's load between runs moves both sides alike. The "floor" rows are what every API
+function needs before any code of its own (boto3, pydantic with one model, Powertools' Logger).
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ def wall_micros(module: str, cwd: Path) -> int:
     return round(float(result.stdout) * 1_000_000)
 
 
+def cpu_micros(module: str, cwd: Path) -> int:
+    """CPU time (user + system) of the import alone: less moved than wall time by other
+    processes competing for the machine's cores."""
+    code = f"import time; t = time.process_time(); import {module}; print(time.process_time() - t)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True, check=True
+    )
+    return round(float(result.stdout) * 1_000_000)
+
+
 def paired(measure: Callable[[str, Path], int], module: str, cwd: Path) -> tuple[float, float, float]:
     """Runs alternating with ``import boto3`` (the machine's load changes both alike): the median
     of each, in ms, and the median of the per-pair ratios."""
@@ -86,21 +97,51 @@ def paired(measure: Callable[[str, Path], int], module: str, cwd: Path) -> tuple
     return statistics.median(ours) / 1000, statistics.median(base) / 1000, ratio
 
 
+#: What any API function needs before its own code: boto3, pydantic with one model (request
+#: validation, settings) and Powertools' Logger. Written to a scratch module, imported like a handler.
+FLOORS = {
+    "floor: boto3 + 1 pydantic model": (
+        "import boto3\nfrom pydantic import BaseModel\n\n\nclass M(BaseModel):\n    x: int = 0\n"
+    ),
+    "floor: + Powertools Logger": (
+        "import boto3\nfrom aws_lambda_powertools import Logger\nfrom pydantic import BaseModel\n\n\n"
+        "class M(BaseModel):\n    x: int = 0\n\n\nlogger = Logger()\n"
+    ),
+}
+
+
+def _row(
+    label: str, ms: float, ratio: float, wall: float, wall_ratio: float, cpu: float, cpu_ratio: float
+) -> str:
+    return f"{label:34} {ms:14.1f} {ratio:8.2f} {wall:8.1f} {wall_ratio:8.2f} {cpu:8.1f} {cpu_ratio:8.2f}"
+
+
 def main() -> None:
-    header = f"{'import':34} {'importtime ms':>14} {'x boto3':>8} {'wall ms':>8} {'x boto3':>8}"
+    import tempfile
+
+    header = (
+        f"{'import':34} {'importtime ms':>14} {'x boto3':>8} {'wall ms':>8} {'x boto3':>8} "
+        f"{'cpu ms':>8} {'x boto3':>8}"
+    )
     print(header)
     rows, bases = [], []
-    for name in HANDLERS:
-        cwd = ROOT / "functions" / name
-        ms, base_ms, ratio = paired(import_micros, "app", cwd)
-        wall, base_wall, wall_ratio = paired(wall_micros, "app", cwd)
-        bases.append((base_ms, base_wall))
-        rows.append(
-            f"{'functions/' + name + '/app.py':34} {ms:14.1f} {ratio:8.2f} {wall:8.1f} {wall_ratio:8.2f}"
-        )
+    with tempfile.TemporaryDirectory() as scratch:
+        targets = [(f"functions/{name}/app.py", ROOT / "functions" / name) for name in HANDLERS]
+        for label, source in FLOORS.items():
+            folder = Path(scratch) / str(len(targets))
+            folder.mkdir()
+            (folder / "app.py").write_text(source)
+            targets.append((label, folder))
+        for label, cwd in targets:
+            ms, base_ms, ratio = paired(import_micros, "app", cwd)
+            wall, base_wall, wall_ratio = paired(wall_micros, "app", cwd)
+            cpu, base_cpu, cpu_ratio = paired(cpu_micros, "app", cwd)
+            bases.append((base_ms, base_wall, base_cpu))
+            rows.append(_row(label, ms, ratio, wall, wall_ratio, cpu, cpu_ratio))
     base_ms = statistics.median(b[0] for b in bases)
     base_wall = statistics.median(b[1] for b in bases)
-    print(f"{'boto3 alone':34} {base_ms:14.1f} {1.0:8.2f} {base_wall:8.1f} {1.0:8.2f}")
+    base_cpu = statistics.median(b[2] for b in bases)
+    print(_row("boto3 alone", base_ms, 1.0, base_wall, 1.0, base_cpu, 1.0))
     print("\n".join(rows))
     print(f"(x boto3: median of {RUNS} ratios, each against an `import boto3` run right before it)")
 
