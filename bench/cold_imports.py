@@ -27,6 +27,7 @@ HANDLERS = [
     "submit_job",
     "create_document",
     "get_document",
+    "delete_document",
     "usage",
     "authorizer",
 ]

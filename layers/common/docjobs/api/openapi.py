@@ -42,9 +42,9 @@ def _documented(route: Route) -> Any:
 
     endpoint.__name__ = route.handler.__name__
     endpoint.__doc__ = route.handler.__doc__
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        signature, return_annotation=route.return_annotation
-    )
+    # A route that builds its own Response (DELETE's 204) documents no body.
+    returns = None if route.return_annotation is Response else route.return_annotation
+    endpoint.__signature__ = inspect.Signature(signature, return_annotation=returns)  # type: ignore[attr-defined]
     return endpoint
 
 
