@@ -15,7 +15,7 @@ import re
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,12 +50,12 @@ def _env() -> dict[str, str]:
     return _ENV
 
 
-def import_micros(module: str, cwd: Path) -> int:
+def import_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = None) -> int:
     """``-X importtime``: the top-level imports' cumulative microseconds."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         cwd=cwd,
-        env=_env(),
+        env={**_env(), **(extra_env or {})},
         capture_output=True,
         text=True,
         check=True,
@@ -68,32 +68,44 @@ def import_micros(module: str, cwd: Path) -> int:
     return total
 
 
-def wall_micros(module: str, cwd: Path) -> int:
+def wall_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = None) -> int:
     """Wall-clock time of the import alone, without -X importtime's own overhead."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**_env(), **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return round(float(result.stdout) * 1_000_000)
 
 
-def cpu_micros(module: str, cwd: Path) -> int:
+def cpu_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = None) -> int:
     """CPU time (user + system) of the import alone: less moved than wall time by other
     processes competing for the machine's cores."""
     code = f"import time; t = time.process_time(); import {module}; print(time.process_time() - t)"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**_env(), **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return round(float(result.stdout) * 1_000_000)
 
 
-def paired(measure: Callable[[str, Path], int], module: str, cwd: Path) -> tuple[float, float, float]:
+def paired(
+    measure: Callable[..., int], module: str, cwd: Path, extra_env: Mapping[str, str] | None = None
+) -> tuple[float, float, float]:
     """Runs alternating with ``import boto3`` (the machine's load changes both alike): the median
     of each, in ms, and the median of the per-pair ratios."""
     ours, base = [], []
     for _ in range(RUNS):
         base.append(measure("boto3", ROOT))
-        ours.append(measure(module, cwd))
+        ours.append(measure(module, cwd, extra_env))
     ratio = statistics.median(o / b for o, b in zip(ours, base, strict=True))
     return statistics.median(ours) / 1000, statistics.median(base) / 1000, ratio
 
