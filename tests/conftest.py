@@ -141,10 +141,12 @@ def fake_network() -> Any:
 def reset_docjobs_caches() -> None:
     """Make ``docjobs`` re-read the environment and recreate its boto3 clients."""
     from docjobs.adapters import aws_clients
+    from docjobs.api.result_cache import RESULTS
     from docjobs.core.settings import get_settings
 
     aws_clients.reset_clients()
     get_settings.cache_clear()
+    RESULTS.clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,5 @@
 """API Gateway TOKEN authorizer: a bearer API key → the tenant, passed to every handler."""
 
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerTokenEvent,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from docjobs.core.observability import logger
@@ -11,4 +8,4 @@ from docjobs.domain.authorization import authorize_token
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return authorize_token(APIGatewayAuthorizerTokenEvent(event))
+    return authorize_token(event)

@@ -132,7 +132,9 @@ class EmulatedStack:
             kwargs: dict[str, Any] = {"region_name": self.region}
             if self.endpoint_url:
                 kwargs["endpoint_url"] = self.endpoint_url
-            kwargs["config"] = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=900)
+            kwargs["config"] = Config(
+                retries={"max_attempts": 1, "mode": "standard"}, read_timeout=900, max_pool_connections=64
+            )
             self._clients[service] = boto3.client(service, **kwargs)  # type: ignore[call-overload]
         return self._clients[service]
 

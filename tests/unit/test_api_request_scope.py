@@ -10,9 +10,7 @@ import json
 import threading
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
-
-from docjobs.api.http import build_resolver, current_resolver, tenant_of
+from docjobs.api.http import Router, build_resolver, current_resolver, tenant_of
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -7,7 +7,6 @@ see docs/decisions.md. Run ``python -m docjobs.adapters.api_keys --tenant acme``
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import secrets
 import sys
@@ -16,8 +15,8 @@ from pydantic import BaseModel
 
 from docjobs.adapters import aws_clients
 from docjobs.core.errors import InputValidationError
-from docjobs.core.models import format_timestamp, utc_now
 from docjobs.core.settings import get_settings
+from docjobs.core.values import format_timestamp, utc_now
 
 KEY_PREFIX = "dj_"
 _TENANT_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -77,6 +76,8 @@ def find_key_owner(key: str) -> ApiKeyOwner | None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import argparse  # the command line only: the authorizer never parses arguments
+
     parser = argparse.ArgumentParser(
         description="Create a docjobs API key for a tenant (printed once), and/or set the tenant's "
         "monthly credit limit."

@@ -17,7 +17,17 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_stepfunctions import SFNClient
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+#: Connections each client keeps per host. One Lambda request at a time needs few; the local
+#: runtime serves concurrent requests from one process through these same (cached) clients, and
+#: botocore's default of 10 made urllib3 drop connections ("pool is full") above 10 at once.
+MAX_POOL_CONNECTIONS = 64
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=MAX_POOL_CONNECTIONS,
+)
 
 
 @cache
@@ -52,7 +62,10 @@ def textract() -> Any:
 def bedrock_runtime(region: str = "", read_timeout: float = 120.0) -> Any:
     """Bedrock Runtime (Converse). Two quick SDK retries; the state machine does the long back-off."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=read_timeout
+        retries={"mode": "standard", "max_attempts": 2},
+        connect_timeout=5,
+        read_timeout=read_timeout,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
     session = boto3.session.Session()
     return session.client("bedrock-runtime", config=config, region_name=region or None)

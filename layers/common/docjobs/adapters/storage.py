@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from docjobs.adapters import aws_clients
-from docjobs.core.models import format_timestamp, new_id, utc_now
 from docjobs.core.settings import get_settings
+from docjobs.core.values import format_timestamp, new_id, utc_now
 
 
 def document_prefix(tenant_id: str, document_id: str) -> str:
@@ -108,6 +108,37 @@ def put_json(key: str, value: Any) -> int:
 
 def get_json(key: str) -> Any:
     return json.loads(get_bytes(key))
+
+
+def get_json_unless(key: str, etag: str | None) -> tuple[str | None, Any] | None:
+    """The object's ETag and JSON, or None when its ETag is still ``etag`` (S3 answers
+    304 Not Modified and sends no body)."""
+    params: dict[str, Any] = {"Bucket": bucket(), "Key": key}
+    if etag:
+        params["IfNoneMatch"] = etag
+    try:
+        response = aws_clients.s3().get_object(**params)
+    except ClientError as exc:
+        if etag and str(exc.response.get("Error", {}).get("Code")) in {"304", "NotModified"}:
+            return None
+        raise
+    return response.get("ETag"), json.loads(response["Body"].read())
+
+
+#: Objects up to this size are written with one PUT (which answers their ETag); larger ones are
+#: uploaded in parts.
+SINGLE_PUT_MAX_BYTES = 8 * 1024 * 1024
+
+
+def put_file(key: str, stream: IO[bytes], size: int, content_type: str) -> str | None:
+    """Upload ``size`` bytes from ``stream``; the object's ETag when one PUT wrote it."""
+    if size <= SINGLE_PUT_MAX_BYTES:
+        response = aws_clients.s3().put_object(
+            Bucket=bucket(), Key=key, Body=stream.read(), ContentType=content_type
+        )
+        return response.get("ETag")
+    upload_stream(key, stream, content_type)
+    return None
 
 
 def put_jsonl(key: str, rows: Iterable[dict[str, Any]]) -> int:

@@ -12,11 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from docjobs.adapters import aws_clients
-from docjobs.api import views
-from docjobs.api.schemas import SubmitJobRequest, SubmittedJob
+from docjobs.api.schemas.submitted import SubmittedJob, submitted_job
 from docjobs.core.errors import ConflictError
 from docjobs.core.settings import get_settings
 from docjobs.domain import submission as job_submission
+from docjobs.domain.submission import SubmitJobRequest
 
 KEY_TTL_SECONDS = 24 * 3600
 
@@ -45,7 +45,7 @@ def _idempotent_submit() -> tuple[Callable[..., dict[str, Any]], Any]:
     def submit(submission: dict[str, Any]) -> dict[str, Any]:
         request = SubmitJobRequest.model_validate(submission["request"])
         job = job_submission.submit_job(submission["tenant_id"], request)
-        return views.submitted_job(job).model_dump(mode="json")
+        return submitted_job(job).model_dump(mode="json")
 
     return submit, config
 

@@ -1,30 +1,71 @@
-"""The OpenAPI document, generated from the routes' pydantic models (never written by hand)."""
+"""The OpenAPI document, generated from the routes' pydantic models (never written by hand).
+
+The API functions validate requests themselves (docjobs.api.http); the document is generated
+here by Powertools' OpenAPI generator, fed the same routes: each route's handler signature
+(parameters and their constraints, the body model, the return model) and its responses. Only
+this module (the openapi function, ``make openapi``) imports Powertools' event_handler.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-
-from docjobs.api.http import RequestScopedResolver, build_resolver, cors_config, error_response
-from docjobs.api.routes import ALL_ROUTERS
+from docjobs.api.http import Path as PathParam
+from docjobs.api.http import Resolver, Response, Route, cors_config, error_response
 from docjobs.jobtypes.registry import enabled_job_types
 
 TITLE = "docjobs Jobs API"
 VERSION = "1.0.0"
 
 
-def _api_resolver() -> APIGatewayRestResolver:
-    return build_resolver(*ALL_ROUTERS)
+def _documented(route: Route) -> Any:
+    """A stand-in for the route's handler with Powertools' parameter markers, for the generator."""
+    from aws_lambda_powertools.event_handler.openapi import params
+
+    markers = {"path": params.Path, "query": params.Query, "header": params.Header}
+    signature = []
+    for param in route.params:
+        annotation = param.annotation
+        if param.location != "body":
+            marker = markers[param.location](alias=param.alias, **param.constraints)
+            annotation = Annotated[annotation, marker]
+        default = inspect.Parameter.empty if param.required else param.default
+        kind = inspect.Parameter.KEYWORD_ONLY
+        signature.append(inspect.Parameter(param.name, kind, default=default, annotation=annotation))
+
+    def endpoint(**kwargs: Any) -> Any:
+        raise NotImplementedError("documentation only: the API functions answer this route")
+
+    endpoint.__name__ = route.handler.__name__
+    endpoint.__doc__ = route.handler.__doc__
+    # A route that builds its own Response (DELETE's 204) documents no body.
+    returns = None if route.return_annotation is Response else route.return_annotation
+    endpoint.__signature__ = inspect.Signature(signature, return_annotation=returns)  # type: ignore[attr-defined]
+    return endpoint
 
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document of every route, with the bearer-key security scheme."""
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    from docjobs.api.routes import ALL_ROUTERS
+
+    generator = APIGatewayRestResolver(enable_validation=True)
+    for router in ALL_ROUTERS:
+        for route in router.routes:
+            generator.route(
+                route.rule,
+                route.method,
+                status_code=route.status_code,
+                summary=route.summary,
+                responses=route.responses,
+            )(_documented(route))
     schema = json.loads(
-        _api_resolver().get_openapi_json_schema(
+        generator.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,
             description="Submit, list, get and cancel document-processing jobs.",
@@ -77,32 +118,32 @@ def swagger_assets_dir() -> Path | None:
     return None
 
 
-def _stage_prefix(app: APIGatewayRestResolver) -> str:
+def _stage_prefix(app: Resolver) -> str:
     """``/Prod`` on an execute-api host (the stage is part of the URL), else nothing."""
-    stage = app.current_event.request_context.stage
-    host = app.current_event.headers.get("Host", "")
+    stage = app.current_event.stage
+    host = app.current_event.header("Host") or ""
     if stage in (None, "", "$default") or not host.endswith("amazonaws.com"):
         return ""
     return f"/{stage}"
 
 
-def build_openapi_resolver() -> APIGatewayRestResolver:
-    app = RequestScopedResolver(cors=cors_config())
+def build_openapi_resolver() -> Resolver:
+    app = Resolver(cors=cors_config())
 
     @app.get("/api/openapi.json")
     def openapi_json() -> dict[str, Any]:
         return openapi_document()
 
     @app.get("/api/docs")
-    def swagger_ui() -> Response[Any]:
+    def swagger_ui() -> Response:
         prefix = _stage_prefix(app)
         page = _SWAGGER_PAGE.format(
             title=TITLE, spec_url=f"{prefix}/api/openapi.json", assets=f"{prefix}/api/docs"
         )
-        return Response(200, content_types.TEXT_HTML, page, headers={"Cache-Control": "no-cache"})
+        return Response(200, "text/html", page, headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/docs/<asset>")
-    def swagger_asset(asset: str) -> Response[Any]:
+    def swagger_asset(asset: Annotated[str, PathParam(max_length=64)]) -> Response:
         folder = swagger_assets_dir()
         if asset not in SWAGGER_ASSETS or folder is None:
             return error_response(404, "NOT_FOUND", f"no Swagger UI file named {asset!r}")

@@ -1,37 +1,21 @@
-"""How the API shows jobs and documents: records and stored results → response models."""
+"""How the API shows jobs: records and stored results → response models."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from docjobs.adapters import job_store, storage
-from docjobs.adapters.ledger import Usage
-from docjobs.api.schemas import (
-    DocumentResponse,
-    JobDetail,
-    JobListResponse,
-    JobSummary,
-    SubmittedJob,
-    TypeUsage,
-    UsageResponse,
-)
+from docjobs.api.result_cache import stored_result
+from docjobs.api.schemas.jobs import JobDetail, JobListResponse, JobSummary
 from docjobs.core.errors import JOB_ERROR_CODES
 from docjobs.core.models import JobListing, JobRecord
-from docjobs.core.observability import logger
 from docjobs.core.settings import get_settings
-from docjobs.jobtypes.registry import job_types
+from docjobs.jobtypes.registry import find_job_type
 
 
 def job_summary(job: JobListing) -> JobSummary:
     return JobSummary.model_validate(job.model_dump(mode="json", include=set(JobSummary.model_fields)))
-
-
-def submitted_job(job: JobRecord) -> SubmittedJob:
-    """The job as ``POST /api/jobs`` answers it: with its webhook secret, the only time it is shown."""
-    return SubmittedJob.model_validate({**job_detail(job).model_dump(), "webhook_secret": job.webhook_secret})
 
 
 def job_detail(job: JobRecord) -> JobDetail:
@@ -43,44 +27,34 @@ def job_detail(job: JobRecord) -> JobDetail:
     result_url: str | None = None
     if job.status == "completed" and job.result is not None:
         if job.result.size_bytes <= get_settings().max_inline_result_bytes:
-            result = _stored_result(job.id, job.result.key)
+            pointer = job.result
+            result = stored_result(job.id, pointer.key, pointer.size_bytes, pointer.etag)
         else:
-            spec = job_types().get(job.type)
+            spec = find_job_type(job.type)
             summary = job.result.summary
             result = spec.truncated_result(summary) if spec else {"metadata": summary, "truncated": True}
         if result is not None:
             result_url = storage.presigned_download(job.result.key)
-            _refresh_document_urls(result, set(job.result.summary.get("documents") or ()), job.tenant_id)
+            documents = set(job.result.summary.get("documents") or ())
+            result = _refresh_document_urls(result, documents, job.tenant_id)
     return JobDetail.model_validate({**data, "result": result, "result_url": result_url})
 
 
-def _refresh_document_urls(value: Any, document_ids: Collection[str], tenant_id: str) -> None:
+def _refresh_document_urls(value: Any, document_ids: Collection[str], tenant_id: str) -> Any:
     """Output documents in a result carry ``url``: a fresh presigned GET on every read (a URL
-    stored at completion would expire)."""
+    stored at completion would expire). Returns the result with new URLs, copied where they
+    changed: the cached result itself is never modified."""
     if not document_ids:
-        return
+        return value
     if isinstance(value, dict):
+        changed = {k: _refresh_document_urls(v, document_ids, tenant_id) for k, v in value.items()}
         if value.get("document_id") in document_ids and "url" in value:
             key = storage.document_key(tenant_id, value["document_id"], str(value.get("filename") or ""))
-            value["url"] = storage.presigned_download(key)
-        for item in value.values():
-            _refresh_document_urls(item, document_ids, tenant_id)
-    elif isinstance(value, list):
-        for item in value:
-            _refresh_document_urls(item, document_ids, tenant_id)
-
-
-def _stored_result(job_id: str, key: str) -> dict[str, Any] | None:
-    """The published result, or None when its object is gone (the results/ lifecycle rule can
-    delete it before DynamoDB's TTL deletes the job): a missing result is never a 500."""
-    try:
-        value = storage.get_json(key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
-            logger.warning("the result of a completed job is gone", extra={"job_id": job_id})
-            return None
-        raise
-    return value if isinstance(value, dict) else {"value": value}
+            changed["url"] = storage.presigned_download(key)
+        return changed
+    if isinstance(value, list):
+        return [_refresh_document_urls(item, document_ids, tenant_id) for item in value]
+    return value
 
 
 def get_job(tenant_id: str, job_id: str) -> JobDetail:
@@ -104,19 +78,4 @@ def list_jobs(
         total=page.total,
         has_more=page.has_more,
         next_token=page.next_token,
-    )
-
-
-def document_response(info: storage.DocumentInfo) -> DocumentResponse:
-    return DocumentResponse(**info.model_dump(), download_url=storage.presigned_download(info.key))
-
-
-def usage_response(usage: Usage) -> UsageResponse:
-    return UsageResponse(
-        period=usage.period,
-        credits_limit=usage.limit,
-        credits_used=usage.used,
-        credits_reserved=usage.reserved,
-        credits_remaining=usage.remaining,
-        by_type={name: TypeUsage(**numbers) for name, numbers in sorted(usage.by_type.items())},
     )

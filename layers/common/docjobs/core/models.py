@@ -7,11 +7,15 @@ pages}, created_at, updated_at, completed_at, error, error_code, retry_count``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
-from uuid6 import uuid7
+
+from docjobs.core.values import credit_period as credit_period  # still importable from here
+from docjobs.core.values import format_timestamp
+from docjobs.core.values import new_id as new_id
+from docjobs.core.values import utc_now as utc_now
 
 #: A job type's name. Which types exist is the registry's (``docjobs.jobtypes.registry``); the
 #: contract names parse, extract, split, generate, edit and workflow.
@@ -26,21 +30,7 @@ JOB_STATUSES: tuple[str, ...] = JobStatus.__args__  # type: ignore[attr-defined]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def format_timestamp(value: datetime) -> str:
-    """ISO-8601 UTC with a ``Z``, whole seconds, as the spec shows: ``2024-01-15T10:00:00Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
-
-
-def new_id() -> str:
-    """A time-ordered UUID (UUIDv7): ids sort by creation time."""
-    return str(uuid7())
 
 
 class DocumentMetadata(BaseModel):
@@ -67,6 +57,9 @@ class ResultPointer(BaseModel):
     key: str
     size_bytes: int
     summary: dict[str, Any] = Field(default_factory=dict)
+    etag: str | None = Field(
+        default=None, description="the result object's ETag as published (what API caches key on)"
+    )
 
 
 class JobCredits(BaseModel):
@@ -76,11 +69,6 @@ class JobCredits(BaseModel):
     cost: int = Field(ge=0, description="credits this job costs")
     period: str = Field(description="the month (UTC, YYYY-MM) the credits count against")
     state: Literal["reserved", "committed", "released"]
-
-
-def credit_period(when: datetime | None = None) -> str:
-    """The metering period of ``when`` (now): the UTC calendar month, ``YYYY-MM``."""
-    return (when or utc_now()).astimezone(UTC).strftime("%Y-%m")
 
 
 class JobListing(BaseModel):

@@ -6,16 +6,33 @@ reads the environment at import time.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+class EnvSettings(BaseModel):
+    """A settings model read from the environment by ``from_environment()``: each field from the
+    variable of the same name in any case (``jobs_table_name`` from ``JOBS_TABLE_NAME``), validated.
 
+    Only plain values (strings, numbers, booleans, literals) are read, so pydantic-settings'
+    sources (dotenv, secrets, CLI, JSON decoding) are not needed, nor their cold-start cost
+    (docs/decisions.md, "API cold starts").
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        return cls.model_validate(
+            {name: environment[name] for name in cls.model_fields if name in environment}
+        )
+
+
+class Settings(EnvSettings):
     jobs_table_name: str = Field(min_length=3)
     api_keys_table_name: str = Field(default="", description="Only the authorizer and key CLI need it")
     idempotency_table_name: str = Field(default="", description="Only the submit route needs it")
@@ -52,14 +69,12 @@ class Settings(BaseSettings):
     )
 
 
-class PineconeSettings(BaseSettings):
+class PineconeSettings(EnvSettings):
     """Vectorizing configuration, read on each call (cheap) so a changed environment shows.
 
     Kept apart from ``Settings`` because its values are optional: missing or invalid ones turn
     vectorizing off with a reason (``docjobs.engines.vectorizing.vectorizing_status``), never a crash.
     """
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     pinecone_secret_arn: str = ""
     pinecone_api_key: str = ""
@@ -67,14 +82,12 @@ class PineconeSettings(BaseSettings):
     embed_dimension: str = "1024"
 
 
-class CorsSettings(BaseSettings):
+class CorsSettings(EnvSettings):
     """Browser origins allowed to call the API (template parameter CorsAllowOrigins).
 
     Read when a function builds its resolver; optional, so functions that never answer a
     browser need nothing set.
     """
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     cors_allow_origins: str = Field(
         default="",
@@ -88,10 +101,10 @@ class CorsSettings(BaseSettings):
 
 
 def get_pinecone_settings() -> PineconeSettings:
-    return PineconeSettings()
+    return PineconeSettings.from_environment()
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process (validated once; ``get_settings.cache_clear()`` re-reads)."""
-    return Settings()
+    return Settings.from_environment()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from docjobs.adapters import ledger
 from docjobs.core.errors import InputValidationError, QuotaExceededError
-from docjobs.core.models import credit_period, utc_now
+from docjobs.core.values import credit_period, utc_now
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -6,7 +6,8 @@ from docjobs.adapters import executions, storage
 from docjobs.adapters.job_store import JobAlreadyTerminalError
 from docjobs.adapters.storage import DocumentInfo
 from docjobs.core.errors import ConflictError, NotFoundError
-from docjobs.core.models import JobRecord, new_id
+from docjobs.core.models import JobRecord
+from docjobs.core.values import new_id
 from docjobs.domain.transitions import cancel_job_record
 from docjobs.jobtypes.registry import get_job_type
 

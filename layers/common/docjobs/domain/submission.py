@@ -14,9 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 
 from docjobs.adapters import intake, job_store, storage
 from docjobs.core.errors import DocjobsError, InputValidationError, NotFoundError, TransientError
-from docjobs.core.models import JobRecord, WebhookDelivery, new_id, utc_now
+from docjobs.core.models import JobRecord, WebhookDelivery
 from docjobs.core.observability import emit_metric, logger
 from docjobs.core.settings import get_settings
+from docjobs.core.values import new_id, utc_now
 from docjobs.domain.credits import ensure_credits_remain
 from docjobs.domain.transitions import fail_job
 from docjobs.domain.url_safety import check_public_url

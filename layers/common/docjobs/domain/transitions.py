@@ -14,8 +14,9 @@ from typing import Any
 from docjobs.adapters import job_store, ledger
 from docjobs.adapters.job_store import JobAlreadyTerminalError, LinkedWriteRefused
 from docjobs.core.errors import JobCancelledError, QuotaExceededError
-from docjobs.core.models import JobCredits, JobRecord, ResultPointer, Stage, credit_period, utc_now
+from docjobs.core.models import JobCredits, JobRecord, ResultPointer, Stage
 from docjobs.core.observability import emit_metric
+from docjobs.core.values import credit_period, utc_now
 from docjobs.jobtypes.registry import get_job_type
 
 

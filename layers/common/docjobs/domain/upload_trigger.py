@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from docjobs.adapters import job_store, storage
 from docjobs.adapters.api_keys import validate_tenant_id
 from docjobs.core.errors import DocjobsError, InputValidationError, QuotaExceededError
-from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.core.models import JobRecord
 from docjobs.core.observability import logger
 from docjobs.core.settings import get_settings
+from docjobs.core.values import new_id, utc_now
 from docjobs.domain import submission
 from docjobs.domain.submission import SubmitJobRequest
 from docjobs.jobtypes.registry import job_types

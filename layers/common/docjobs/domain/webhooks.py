@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from docjobs.core.errors import InputValidationError, TransientError
-from docjobs.core.models import JobListing, JobRecord, WebhookDelivery, utc_now
+from docjobs.core.models import JobListing, JobRecord, WebhookDelivery
 from docjobs.core.observability import logger
+from docjobs.core.values import utc_now
 from docjobs.domain.url_safety import open_public_url
 
 TIMEOUT_SECONDS = 10

@@ -5,8 +5,9 @@ machine ``statemachines/<type>.asl.json`` (built from ``statemachines/src/``) an
 functions in template.yaml. Submission, cancel, the S3 upload trigger, progress, the job detail
 and the tests read this registry; nothing outside the type's folder names a type.
 
-Importing this module imports each type's ``spec`` module only: options models and progress
-spans, never an engine (PyMuPDF, model clients), so API functions stay cheap to start.
+A type's ``spec`` module (options models and progress spans, never an engine such as PyMuPDF
+or a model client) is imported when the type is first asked for, and only that type's: a
+function that cancels a parse job never imports the other types' options models.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -115,16 +117,27 @@ _registry: dict[str, JobTypeSpec] = {}
 _discovered = False
 
 
+@cache
+def _built_in_names() -> tuple[str, ...]:
+    """The built-in types: the folders under ``docjobs/jobtypes/`` (listed, not imported)."""
+    import docjobs.jobtypes as package
+
+    return tuple(module.name for module in pkgutil.iter_modules(package.__path__) if module.ispkg)
+
+
+def _load(name: str) -> JobTypeSpec | None:
+    """The spec of one type, importing only that type's ``spec`` module."""
+    if name not in _registry and name in _built_in_names():
+        register(importlib.import_module(f"docjobs.jobtypes.{name}.spec").SPEC)
+    return _registry.get(name)
+
+
 def _discover() -> None:
     global _discovered
     if _discovered:
         return
-    import docjobs.jobtypes as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.ispkg:
-            spec_module = importlib.import_module(f"{package.__name__}.{module.name}.spec")
-            register(spec_module.SPEC)
+    for name in _built_in_names():
+        _load(name)
     _discovered = True
 
 
@@ -150,9 +163,14 @@ def enabled_job_types() -> frozenset[str]:
     return frozenset(job_types())
 
 
+def find_job_type(name: str) -> JobTypeSpec | None:
+    """The spec of ``name``, or None when this deployment does not run it."""
+    return _load(name)
+
+
 def get_job_type(name: str) -> JobTypeSpec:
     """The spec of ``name``, or InputValidationError naming the types this deployment runs."""
-    spec = job_types().get(name)
+    spec = _load(name)
     if spec is None:
         raise InputValidationError(
             f"job type '{name}' is not available in this deployment; "
@@ -163,6 +181,6 @@ def get_job_type(name: str) -> JobTypeSpec:
 
 def check_listable_type(name: str) -> None:
     """A ``?type=`` filter must name a contract type or one this deployment runs (400 otherwise)."""
-    known = sorted(set(CONTRACT_JOB_TYPES) | set(job_types()))
+    known = sorted(set(CONTRACT_JOB_TYPES) | set(_built_in_names()) | set(_registry))
     if name not in known:
         raise InputValidationError(f"type: '{name}' is not a job type; job types: {', '.join(known)}")

@@ -52,13 +52,14 @@ def publish_result(
         write_body(out)
         size = out.tell()
         out.seek(0)
-        storage.upload_stream(key, out, "application/json")
+        etag = storage.put_file(key, out, size, "application/json")
     documents = storage.publish_outputs(job.tenant_id, job.id, outputs)
     pointer = ResultPointer(
         bucket=storage.bucket(),
         key=key,
         size_bytes=size,
         summary={**summary, **({"documents": [o.document_id for o in outputs]} if outputs else {})},
+        etag=etag,
     )
     try:
         transitions.complete_job(

@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 from docjobs.adapters import job_store, storage
 from docjobs.adapters.storage import WorkFile
 from docjobs.core.errors import DocjobsError, NotFoundError, error_class_for_code
-from docjobs.core.models import JobRecord, Stage, new_id
+from docjobs.core.models import JobRecord, Stage
 from docjobs.core.observability import logger
+from docjobs.core.values import new_id
 from docjobs.domain import transitions
 from docjobs.jobtypes.registry import get_job_type
 from docjobs.jobtypes.workflow.options import WorkflowOptions, WorkflowStep

@@ -11,8 +11,9 @@ from pydantic import BaseModel
 
 from docjobs.adapters import aws_clients, storage
 from docjobs.core.errors import InputValidationError, TransientError
-from docjobs.core.models import JobRecord, new_id
+from docjobs.core.models import JobRecord
 from docjobs.core.settings import get_settings
+from docjobs.core.values import new_id
 from docjobs.domain import transitions
 from docjobs.domain.url_safety import open_public_url
 from docjobs.pipeline.runner import StageInput, stage
