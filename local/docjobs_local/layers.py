@@ -210,7 +210,8 @@ def running(imports: FunctionImports | None) -> Iterator[None]:
 # ---- module-level imports of the shared package, known without running it
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[2] / "layers" / "common"
-#: The registry imports every job type's ``spec`` module when it is first used (discovery).
+#: The registry imports job types' ``spec`` modules when they are asked for (every one of them
+#: for a listing of the types): counted as loaded with it, since any function may list them.
 _DISCOVERY = {"docjobs.jobtypes.registry": "docjobs/jobtypes/*/spec.py"}
 
 
