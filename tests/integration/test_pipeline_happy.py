@@ -311,6 +311,33 @@ def test_jobs_beyond_the_capacity_wait_queued_and_all_complete(
     assert capacity.running() == 0
 
 
+def test_a_slot_its_ended_job_never_gave_back_is_reclaimed_when_capacity_is_full(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The execution tracker gives slots back; if it failed past its retries, the slot of an
+    ended job would keep capacity full. The starter reclaims such slots once they are old."""
+    import time
+
+    from docjobs.adapters import capacity
+    from docjobs.domain import starter
+
+    pipeline.configure(MAX_CONCURRENT_JOBS="1")
+    ended = pipeline.wait(pipeline.submit(samples.multi_page_pdf(1), "ended.pdf"))
+    assert ended["status"] == "completed" and capacity.running() == 0
+    assert capacity.acquire(ended["id"], limit=1, tenant_id=pipeline.tenant)  # the leak
+
+    monkeypatch.setattr(starter, "_last_sweep", 0.0)
+    submitted = pipeline.submit(samples.multi_page_pdf(1), "waiting.pdf")
+    time.sleep(3)  # the leaked slot is younger than LEAKED_SLOT_AGE_SECONDS: nothing is reclaimed
+    assert pipeline.get(submitted.job_id)["status"] == "queued"
+
+    monkeypatch.setattr(starter, "LEAKED_SLOT_AGE_SECONDS", 0)
+    monkeypatch.setattr(starter, "_last_sweep", 0.0)
+    job = pipeline.wait(submitted, timeout=120)
+    assert job["status"] == "completed", job
+    assert capacity.running() == 0
+
+
 def test_a_job_emits_its_metrics_and_every_stage_log_line_names_it(
     pipeline: Pipeline, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,8 +36,9 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))  # noqa: S311 - full jitter
 
 
-def acquire(job_id: str, limit: int | None = None) -> bool:
-    """Take a slot for ``job_id``: False when ``limit`` executions already hold one."""
+def acquire(job_id: str, limit: int | None = None, tenant_id: str | None = None) -> bool:
+    """Take a slot for ``job_id``: False when ``limit`` executions already hold one. The slot
+    names the job's tenant, so a sweep can find a slot whose job has ended (``held_slots``)."""
     settings = get_settings()
     limit = settings.max_concurrent_jobs if limit is None else limit
     for attempt in range(_ATTEMPTS):
@@ -59,6 +60,7 @@ def acquire(job_id: str, limit: int | None = None) -> bool:
                             "Item": {
                                 **_key(SLOT_SK_PREFIX + job_id),
                                 "taken_at": {"N": str(int(time.time()))},
+                                **({"tenant_id": {"S": tenant_id}} if tenant_id else {}),
                             },
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
@@ -122,3 +124,22 @@ def running() -> int:
         .get("Item")
     )
     return int(item["running"]["N"]) if item and "running" in item else 0
+
+
+def held_slots(older_than_seconds: float) -> list[tuple[str, str | None]]:
+    """``(job_id, tenant_id)`` of the slots taken more than ``older_than_seconds`` ago."""
+    settings = get_settings()
+    cutoff = time.time() - older_than_seconds
+    paginator = aws_clients.dynamodb().get_paginator("query")
+    held: list[tuple[str, str | None]] = []
+    for page in paginator.paginate(
+        TableName=settings.jobs_table_name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :slot)",
+        ExpressionAttributeValues={":pk": {"S": CAPACITY_PK}, ":slot": {"S": SLOT_SK_PREFIX}},
+        ConsistentRead=True,
+    ):
+        for item in page.get("Items", []):
+            if int(item.get("taken_at", {}).get("N", "0")) <= cutoff:
+                tenant = item.get("tenant_id", {}).get("S")
+                held.append((item["sk"]["S"][len(SLOT_SK_PREFIX) :], tenant))
+    return held

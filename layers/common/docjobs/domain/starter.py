@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -75,9 +76,10 @@ def start_queued_job(body: dict[str, Any], receive_count: int = 1, receipt_handl
             capacity.release(job_id)
         return f"skipped: {job.status}"
     spec = get_job_type(job.type)
-    if spec.uses_capacity and not capacity.acquire(job_id):
-        _wait(receipt_handle, receive_count)
-        raise NoCapacity(f"no capacity for job {job_id}: it stays queued")
+    if spec.uses_capacity and not capacity.acquire(job_id, tenant_id=tenant_id):
+        if not reclaim_leaked_slots() or not capacity.acquire(job_id, tenant_id=tenant_id):
+            _wait(receipt_handle, receive_count)
+            raise NoCapacity(f"no capacity for job {job_id}: it stays queued")
     try:
         executions.start_execution(spec.state_machine_arn(), job.id, execution_input(job))
     except executions.ExecutionAlreadyExists:
@@ -96,6 +98,42 @@ def start_queued_job(body: dict[str, Any], receive_count: int = 1, receipt_handl
         return "failed"
     logger.info("job started", extra={"job_id": job_id, "tenant_id": tenant_id})
     return "started"
+
+
+#: A slot older than this whose job has ended was never given back (the execution tracker failed
+#: past its retries): the starter reclaims it when capacity is full.
+LEAKED_SLOT_AGE_SECONDS = 900
+#: How often one starter container looks for leaked slots (only when capacity is full).
+SWEEP_EVERY_SECONDS = 300
+_last_sweep = 0.0
+
+
+def reclaim_leaked_slots() -> int:
+    """Give back the slots of jobs that ended without their slot being released; how many.
+    Capacity is full when this runs, so a leak would otherwise keep jobs queued until someone
+    redrives the tracker's failure queue."""
+    global _last_sweep
+    now = time.monotonic()
+    if _last_sweep and now - _last_sweep < SWEEP_EVERY_SECONDS:
+        return 0
+    _last_sweep = now
+    reclaimed = 0
+    try:
+        held = capacity.held_slots(LEAKED_SLOT_AGE_SECONDS)
+    except ClientError:
+        logger.exception("could not look for leaked slots; the job waits as usual")
+        return 0
+    for job_id, tenant_id in held:
+        if tenant_id is None:
+            continue  # a slot from before slots named their tenant: the tracker's to give back
+        try:
+            ended = job_store.get_job(tenant_id, job_id).status in TERMINAL_STATUSES
+        except NotFoundError:
+            ended = True  # the job expired (TTL) while its slot was held
+        if ended and capacity.release(job_id):
+            reclaimed += 1
+            logger.warning("reclaimed the slot of an ended job", extra={"job_id": job_id})
+    return reclaimed
 
 
 def _wait(receipt_handle: str | None, receive_count: int) -> None:
