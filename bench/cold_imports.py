@@ -68,9 +68,9 @@ def import_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = 
     return total
 
 
-def wall_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = None) -> int:
-    """Wall-clock time of the import alone, without -X importtime's own overhead."""
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+def _timed_micros(clock: str, module: str, cwd: Path, extra_env: Mapping[str, str] | None) -> int:
+    """The import alone, timed in a fresh interpreter by ``time.<clock>``."""
+    code = f"import time; t = time.{clock}(); import {module}; print(time.{clock}() - t)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=cwd,
@@ -80,21 +80,17 @@ def wall_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = No
         check=True,
     )
     return round(float(result.stdout) * 1_000_000)
+
+
+def wall_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = None) -> int:
+    """Wall-clock time of the import alone, without -X importtime's own overhead."""
+    return _timed_micros("perf_counter", module, cwd, extra_env)
 
 
 def cpu_micros(module: str, cwd: Path, extra_env: Mapping[str, str] | None = None) -> int:
     """CPU time (user + system) of the import alone: less moved than wall time by other
     processes competing for the machine's cores."""
-    code = f"import time; t = time.process_time(); import {module}; print(time.process_time() - t)"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        env={**_env(), **(extra_env or {})},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return round(float(result.stdout) * 1_000_000)
+    return _timed_micros("process_time", module, cwd, extra_env)
 
 
 def paired(

@@ -382,7 +382,9 @@ class EmulatedStack:
                 timeout_seconds=float(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
                 credentials=self.identities.credentials[logical] if self.identities else None,
-                imports=self._function_imports(logical, props, code_uri) if self.check_imports else None,
+                imports=layers.template_function_imports(self.template, logical)
+                if self.check_imports
+                else None,
             )
             self.functions[logical] = spec
             self.runtime.register(spec)
@@ -396,21 +398,6 @@ class EmulatedStack:
                 MemorySize=spec.memory_mb,
                 Environment={"Variables": {k: self.environment[k] for k in self._own_env_names(props)}},
             )
-
-    def _function_imports(self, logical: str, props: dict[str, Any], code_uri: str) -> layers.FunctionImports:
-        """What the function's code may import: its layers' packages (see layers.py)."""
-        by_name = {
-            self.physical_name(layer): layer
-            for layer in self.template.resources_of_type("AWS::Serverless::LayerVersion")
-        }
-        content: dict[str, Path] = {}
-        for ref in props.get("Layers") or []:
-            layer = by_name.get(str(ref))
-            if layer is None:
-                raise TemplateError(f"{logical}: layer {ref} is not a layer of this template")
-            uri = self.template.resolve(self.template.resource(layer).get("Properties") or {})["ContentUri"]
-            content[layer] = (self.template.base_dir / str(uri)).resolve()
-        return layers.function_imports(logical, (self.template.base_dir / code_uri).resolve(), content)
 
     def _own_env_names(self, props: dict[str, Any]) -> list[str]:
         return [k for k in ((props.get("Environment") or {}).get("Variables") or {}) if k in self.environment]

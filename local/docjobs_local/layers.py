@@ -139,6 +139,25 @@ def function_imports(function: str, code_dir: Path, layers: dict[str, Path]) -> 
     return FunctionImports(function, tuple(layers), frozenset(modules))
 
 
+def template_function_imports(template: Any, logical_id: str) -> FunctionImports:
+    """What function ``logical_id`` of a ``ResolvedTemplate`` may import: its code directory and
+    the layers it lists (Globals included), each layer's content directory from its ContentUri."""
+    props = template.function_properties(logical_id)
+    by_name = {
+        str(template.ref(layer)): layer
+        for layer in template.resources_of_type("AWS::Serverless::LayerVersion")
+    }
+    content: dict[str, Path] = {}
+    for ref in props.get("Layers") or []:
+        layer = by_name.get(str(ref))
+        if layer is None:
+            raise ValueError(f"{logical_id}: layer {ref} is not a layer of this template")
+        uri = template.resolve(template.resource(layer).get("Properties") or {})["ContentUri"]
+        content[layer] = (template.base_dir / str(uri)).resolve()
+    code_dir = (template.base_dir / str(props.get("CodeUri") or ".")).resolve()
+    return function_imports(logical_id, code_dir, content)
+
+
 def _checked_import(
     name: str,
     globals: dict[str, Any] | None = None,

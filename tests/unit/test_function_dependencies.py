@@ -40,16 +40,8 @@ _BLOCKER = textwrap.dedent(
 
 
 def _function_imports(logical_id: str) -> tuple[Path, layers.FunctionImports]:
-    props = TEMPLATE.function_properties(logical_id)
-    by_name = {
-        TEMPLATE.ref(layer): layer for layer in TEMPLATE.resources_of_type("AWS::Serverless::LayerVersion")
-    }
-    content = {
-        by_name[ref]: ROOT / TEMPLATE.resolve(TEMPLATE.resource(by_name[ref])["Properties"])["ContentUri"]
-        for ref in props.get("Layers") or []
-    }
-    code_dir = ROOT / props["CodeUri"]
-    return code_dir, layers.function_imports(logical_id, code_dir, content)
+    imports = layers.template_function_imports(TEMPLATE, logical_id)
+    return ROOT / TEMPLATE.function_properties(logical_id)["CodeUri"], imports
 
 
 FUNCTIONS = sorted(TEMPLATE.resources_of_type("AWS::Serverless::Function"))

@@ -178,6 +178,15 @@ def submit_body(
     return body
 
 
+def list_params(status: str | None, type: str | None, limit: int, page_token: str | None) -> dict[str, Any]:
+    """Query parameters of ``GET /api/jobs`` (unset filters left out)."""
+    params: dict[str, Any] = {"limit": limit}
+    for name, value in (("status", status), ("type", type), ("page_token", page_token)):
+        if value:
+            params[name] = value
+    return params
+
+
 def check_one_source(document_id: str | None, input: str | None, path: Any) -> None:
     given = [
         name for name, value in (("document_id", document_id), ("input", input), ("path", path)) if value

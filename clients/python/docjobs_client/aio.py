@@ -191,13 +191,7 @@ class AsyncClient:
         limit: int = 50,
         page_token: str | None = None,
     ) -> JobPage:
-        params: dict[str, Any] = {"limit": limit}
-        if status:
-            params["status"] = status
-        if type:
-            params["type"] = type
-        if page_token:
-            params["page_token"] = page_token
+        params = _core.list_params(status, type, limit, page_token)
         return JobPage.model_validate(await self.request("GET", "/api/jobs", params=params))
 
     async def list(

@@ -206,13 +206,7 @@ class Client:
         page_token: str | None = None,
     ) -> JobPage:
         """One page of jobs, newest first."""
-        params: dict[str, Any] = {"limit": limit}
-        if status:
-            params["status"] = status
-        if type:
-            params["type"] = type
-        if page_token:
-            params["page_token"] = page_token
+        params = _core.list_params(status, type, limit, page_token)
         return JobPage.model_validate(self.request("GET", "/api/jobs", params=params))
 
     def list(
