@@ -25,10 +25,14 @@ def _extract(pdf: bytes, schema: dict[str, Any]) -> dict[str, Any]:
     from docjobs.engines.models import resolve_engine
     from docjobs.jobtypes.extract.extraction import run_extraction
     from docjobs.jobtypes.extract.options import ExtractOptions
+    from tests.extract_documents import ocr_words
 
     with pymupdf.open(stream=pdf, filetype="pdf") as document:
         return run_extraction(
-            document, ExtractOptions.model_validate({"schema": schema}), resolve_engine("rules", None)
+            document,
+            ExtractOptions.model_validate({"schema": schema}),
+            resolve_engine("rules", None),
+            ocr_words=ocr_words(pdf),
         )
 
 

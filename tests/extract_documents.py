@@ -427,3 +427,17 @@ def leaf_values(data: Any, prefix: str = "") -> dict[str, Any]:
             out.update(leaf_values(value, f"{prefix}/{index}"))
         return out
     return {prefix: data}
+
+
+# --------------------------------------------------------------------------- OCR, as the pipeline does it
+
+
+def ocr_words(pdf: bytes) -> dict[int, Any]:
+    """The words the OCR stage keeps for the pages the parse stage flags ``needs_ocr``, by page
+    (what the extract stage reads instead of OCRing again)."""
+    from docjobs.engines.ocr import TesseractEngine
+    from docjobs.engines.pdf import iter_pages
+
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        pages = [page.page for page in iter_pages(document) if page.needs_ocr]
+    return {page.page: page.words for page in TesseractEngine().ocr_pages(pdf, pages)} if pages else {}

@@ -87,13 +87,31 @@ def test_invoice_with_rules_goes_parsing_then_extracting_and_completes(
     ]
 
 
-def test_scanned_invoice_goes_through_ocr(extract: Pipeline, status_spy: StatusSpy) -> None:
+def test_scanned_invoice_goes_through_ocr_once(
+    extract: Pipeline, status_spy: StatusSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OCR stage reads the scanned page; the extract stage cites from the words it kept."""
+    from docjobs.engines import ocr
+
+    reads: list[int] = []
+    real = ocr.read_page
+
+    def counted(page: Any, **kwargs: Any) -> Any:
+        reads.append(page.number + 1)
+        return real(page, **kwargs)
+
+    monkeypatch.setattr(ocr, "read_page", counted)
     submitted = submit(extract, docs.scanned_invoice_pdf(), {"schema": docs.INVOICE_SCHEMA}, "scan.pdf")
     job = extract.wait(submitted, timeout=120)
     assert job["status"] == "completed", job
     assert "ocr" in status_spy.stages(submitted.job_id)
     assert job["result"]["data"]["total"] == 5283.85
     assert job["result"]["metadata"]["ocr_pages"] == [1]
+    assert reads == [1]
+    number = fields_by_path(job)["/invoice_number"]
+    assert number["verified"] is True and number["page"] == 1
+    x0, y0, x1, y1 = number["bbox"]
+    assert 0 < x0 < x1 <= 612 and 0 < y0 < y1 <= 792
 
 
 def test_a_bad_schema_is_a_400_naming_the_option(extract: Pipeline) -> None:
@@ -236,11 +254,12 @@ def test_cancel_during_extracting_publishes_nothing(
 def test_with_textract_ocr_the_extract_stage_still_cites_the_scanned_page(
     extract: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The shared Textract path runs for the scanned page; the extract stage reads its words itself."""
+    """The shared Textract path reads the scanned page; the extract stage cites from Textract's
+    WORD blocks (moto answers with blocks made from the invoice's own words and positions)."""
     import pymupdf
     from moto.textract.models import TextractBackend
 
-    monkeypatch.setattr(TextractBackend, "BLOCKS", [{"BlockType": "PAGE", "Id": "p1", "Page": 1}])
+    monkeypatch.setattr(TextractBackend, "BLOCKS", textract_word_blocks(docs.invoice_pdf()))
     monkeypatch.setattr(TextractBackend, "PAGES", 1)
     extract.configure(OCR_ENGINE="textract", TEXTRACT_POLL_SECONDS="1")
     doc = pymupdf.open()
@@ -253,7 +272,40 @@ def test_with_textract_ocr_the_extract_stage_still_cites_the_scanned_page(
         extract.states_entered(submitted)
     )
     assert job["result"]["data"]["invoice_number"] == "INV-0042"
-    assert fields_by_path(job)["/invoice_number"]["page"] == 2
+    assert job["result"]["data"]["total"] == 5283.85
+    assert job["result"]["metadata"]["ocr_pages"] == [2]
+    number = fields_by_path(job)["/invoice_number"]
+    assert number["page"] == 2 and number["verified"] is True
+
+
+def textract_word_blocks(pdf: bytes) -> list[dict[str, Any]]:
+    """What Textract's text detection answers for a one-page document: a PAGE block and a WORD
+    block per word, each with its BoundingBox as fractions of the page."""
+    import pymupdf
+
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        page = document[0]
+        width, height = page.rect.width, page.rect.height
+        words = page.get_text("words", sort=True)
+    blocks: list[dict[str, Any]] = [{"BlockType": "PAGE", "Id": "page-1", "Page": 1}]
+    for index, (x0, y0, x1, y1, text, *_) in enumerate(words):
+        box = {
+            "Left": x0 / width,
+            "Top": y0 / height,
+            "Width": (x1 - x0) / width,
+            "Height": (y1 - y0) / height,
+        }
+        blocks.append(
+            {
+                "BlockType": "WORD",
+                "Id": f"word-{index}",
+                "Page": 1,
+                "Text": text,
+                "Confidence": 99.0,
+                "Geometry": {"BoundingBox": box},
+            }
+        )
+    return blocks
 
 
 def test_cancel_while_the_engine_runs_withdraws_the_result_and_ends_in_job_cancelled(

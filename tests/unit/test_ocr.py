@@ -88,3 +88,28 @@ def test_textract_engine_is_imported_lazily_and_has_the_right_name() -> None:
     engine = get_ocr_engine("textract")
     assert engine.name == "textract"
     assert type(engine).__module__ == "docjobs.engines.textract_ocr"
+
+
+@needs_tesseract
+def test_tesseract_keeps_each_word_with_its_box_as_fractions_of_the_page() -> None:
+    (page,) = TesseractEngine().ocr_pages(samples.image_only_pdf(), [1])
+    assert [w[4] for w in page.words or []] == samples.IMAGE_WORD.split()
+    for x0, y0, x1, y1, _ in page.words or []:
+        # The image is drawn at (72, 72)-(472, 152) on a 595 x 842 page.
+        assert 72 / 595 - 0.01 <= x0 < x1 <= 472 / 595 + 0.01
+        assert 72 / 842 - 0.01 <= y0 < y1 <= 152 / 842 + 0.01
+
+
+def test_only_thin_long_strokes_count_as_rulings() -> None:
+    """A 2 px line is a ruling; a 40 px bar (a large letter's stroke, a filled box) and a short
+    dash are not, so OCR never loses text to the ruling eraser."""
+    import pymupdf
+
+    from docjobs.engines.ocr import _rulings
+
+    pix = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 1000, 300), False)
+    pix.clear_with(255)
+    pix.set_rect(pymupdf.IRect(100, 50, 900, 52), (0,))  # thin and long: a ruling
+    pix.set_rect(pymupdf.IRect(100, 100, 900, 140), (0,))  # thick
+    pix.set_rect(pymupdf.IRect(100, 200, 150, 202), (0,))  # thin but short
+    assert _rulings(pix, 0.08, max_thickness=10) == [(100, 50, 900, 51)]

@@ -409,3 +409,31 @@ def test_async_tables_collect_uses_get_document_analysis(textract: Any) -> None:
         pages = list(collect_pages("job-1", detect_tables=True, page_map={"1": 7}, client=textract))
     assert pages[0].page == 7
     assert "| Apple | 3 |" in pages[0].text
+
+
+def test_collected_pages_keep_each_word_with_its_box_as_fractions_of_the_page(
+    textract: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """extract cites OCR'd pages from these words instead of OCRing the page again."""
+    box = {"Left": 0.1, "Top": 0.2, "Width": 0.3, "Height": 0.05}
+    blocks = [
+        _page("p1", 1),
+        _line("a", "Total 12.50", 1),
+        {**_word("w1", "Total"), "Geometry": {"BoundingBox": box}},
+        {**_word("w2", "12.50"), "Geometry": {"BoundingBox": {**box, "Left": 0.5}}},
+        {**_word("w3", "  "), "Geometry": {"BoundingBox": box}},
+    ]
+    monkeypatch.setattr(TextractBackend, "BLOCKS", blocks)
+    monkeypatch.setattr(TextractBackend, "PAGES", 1)
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key="work/t/j/ocr.pdf", Body=make_pdf(1))
+    job_id = start_text_detection(
+        BUCKET,
+        "work/t/j/ocr.pdf",
+        detect_tables=False,
+        client_request_token="j",
+        job_tag="t",
+        client=textract,
+    )
+    (page,) = collect_pages(job_id, detect_tables=False, page_map={1: 3}, client=textract)
+    assert page.page == 3
+    assert page.words == [(0.1, 0.2, 0.4, 0.25, "Total"), (0.5, 0.2, 0.8, 0.25, "12.50")]

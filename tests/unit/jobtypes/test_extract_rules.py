@@ -19,6 +19,7 @@ def extract(pdf: bytes, schema: dict[str, Any], **options: Any) -> dict[str, Any
             document,
             ExtractOptions.model_validate({"schema": schema, **options}),
             resolve_engine("rules", None),
+            ocr_words=docs.ocr_words(pdf),
         )
 
 

@@ -279,10 +279,27 @@ def blocks_to_markdown(blocks: Sequence[Mapping[str, Any]], *, detect_tables: bo
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _make_page(page: int, text: str) -> ParsedPage:
+def _make_page(page: int, blocks: Sequence[Mapping[str, Any]], *, detect_tables: bool) -> ParsedPage:
     from docjobs.engines.pdf import ParsedPage
 
-    return ParsedPage(page=page, text=text, headings=[], needs_ocr=False, char_count=len(text))
+    text = blocks_to_markdown(blocks, detect_tables=detect_tables)
+    return ParsedPage(
+        page=page, text=text, headings=[], needs_ocr=False, char_count=len(text), words=_words(blocks)
+    )
+
+
+def _words(blocks: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float, str]]:
+    """The page's WORD blocks: each box as fractions of the page (Textract's BoundingBox is
+    already relative to the page) and the text, in the order Textract read them."""
+    words = []
+    for block in blocks:
+        if block.get("BlockType") != "WORD" or not str(block.get("Text") or "").strip():
+            continue
+        box = (block.get("Geometry") or {}).get("BoundingBox") or {}
+        left, top = float(box.get("Left", 0.0)), float(box.get("Top", 0.0))
+        right, bottom = left + float(box.get("Width", 0.0)), top + float(box.get("Height", 0.0))
+        words.append((round(left, 5), round(top, 5), round(right, 5), round(bottom, 5), str(block["Text"])))
+    return words
 
 
 def _pages_from_blocks(
@@ -308,7 +325,7 @@ def _pages_from_blocks(
             original = page_map[page]
         else:
             original = page
-        return _make_page(original, blocks_to_markdown(pending, detect_tables=detect_tables))
+        return _make_page(original, pending, detect_tables=detect_tables)
 
     for block in blocks:
         page = int(block.get("Page") or 1)
@@ -383,7 +400,7 @@ class TextractEngine:
         )
         blocks = response.get("Blocks") or []
         # A one-page document: every block belongs to it, whatever Page says.
-        return _make_page(page, blocks_to_markdown(blocks, detect_tables=detect_tables))
+        return _make_page(page, blocks, detect_tables=detect_tables)
 
 
 # --------------------------------------------------------------------------- asynchronous stages

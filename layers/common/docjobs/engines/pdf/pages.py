@@ -52,6 +52,10 @@ class Heading(BaseModel):
     text: str
 
 
+#: One word an OCR engine read: its box as fractions of the page (x0, y0, x1, y1) and its text.
+OcrWord = tuple[float, float, float, float, str]
+
+
 class ParsedPage(BaseModel):
     """One page's text as markdown: ``#`` headings, markdown tables, paragraphs."""
 
@@ -65,6 +69,11 @@ class ParsedPage(BaseModel):
     )
     header: str | None = Field(default=None, description="running header removed from the text")
     footer: str | None = Field(default=None, description="running footer / page number removed from the text")
+    words: list[OcrWord] | None = Field(
+        default=None,
+        description="an OCR'd page's words: (x0, y0, x1, y1) as fractions of the page's width and "
+        "height, and the text; extract cites from them instead of OCRing the page again",
+    )
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,17 @@
 """What the extractors read from a PDF: words with positions per page, and AcroForm fields.
 
-Words come from the page's text layer; a page without one (a scan) is OCR'd with Tesseract
-through PyMuPDF (``Page.get_textpage_ocr``), so its words have positions too and ``ocr`` is set.
+Words come from the page's text layer, or for a page the shared OCR stage read (a scan), from
+the words it kept with their positions (``ParsedPage.words``): nothing is OCR'd twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-#: Fewer meaningful characters than this on a page with images means "scanned": OCR it.
-MIN_TEXT_CHARS = 20
+if TYPE_CHECKING:
+    from docjobs.engines.pdf.pages import OcrWord
 
 
 @dataclass(frozen=True)
@@ -128,41 +128,24 @@ class FormField:
     bbox: list[float]
 
 
-def _meaningful(text: str) -> int:
-    return sum(1 for char in text if char.isalnum())
-
-
-def page_words(
-    page: Any, *, ocr: str = "auto", language: str = "eng", tessdata: str | None = None
-) -> PageWords:
-    """The words of one PyMuPDF page (OCR'd when it has no text layer and ``ocr`` allows it)."""
-    raw = page.get_text("words", sort=True)
-    text_chars = sum(_meaningful(item[4]) for item in raw)
-    used_ocr = False
-    if ocr == "force" or (ocr == "auto" and text_chars < MIN_TEXT_CHARS and page.get_images(full=False)):
-        from docjobs.core.errors import OcrError
-        from docjobs.engines.ocr import find_tessdata
-
-        directory = find_tessdata(tessdata)
-        if directory is None:
-            raise OcrError(f"page {page.number + 1} needs OCR and no Tesseract language data is installed")
-        try:
-            raw = ocr_words(page, language=language, tessdata=directory)
-        except Exception as exc:
-            raise OcrError(
-                f"Tesseract failed on page {page.number + 1}: {exc}", details={"page": page.number + 1}
-            ) from exc
-        used_ocr = True
-    words = [
-        Word(str(w[4]), float(w[0]), float(w[1]), float(w[2]), float(w[3])) for w in raw if str(w[4]).strip()
-    ]
+def page_words(page: Any, ocr_words: Sequence[OcrWord] | None = None) -> PageWords:
+    """The words of one PyMuPDF page: those the OCR stage read when it OCR'd the page (their
+    boxes are fractions of the page), else the page's text layer."""
+    width, height = float(page.rect.width), float(page.rect.height)
+    if ocr_words is not None:
+        words = [
+            Word(str(w[4]), w[0] * width, w[1] * height, w[2] * width, w[3] * height)
+            for w in ocr_words
+            if str(w[4]).strip()
+        ]
+    else:
+        words = [
+            Word(str(w[4]), float(w[0]), float(w[1]), float(w[2]), float(w[3]))
+            for w in page.get_text("words", sort=True)
+            if str(w[4]).strip()
+        ]
     return PageWords(
-        page.number + 1,
-        float(page.rect.width),
-        float(page.rect.height),
-        words,
-        ocr=used_ocr,
-        rules=_vertical_lines(page),
+        page.number + 1, width, height, words, ocr=ocr_words is not None, rules=_vertical_lines(page)
     )
 
 
@@ -186,63 +169,12 @@ def _vertical_lines(page: Any) -> list[tuple[float, float, float]]:
     return found
 
 
-OCR_DPI = 300
-_DARK = bytes(1 if value < 128 else 0 for value in range(256))
-
-
-def _dark_runs(pix: Any, fraction: float) -> Iterable[tuple[int, int, int]]:
-    """(x0, x1, y) of horizontal runs of dark pixels at least ``fraction`` of the width long."""
-    import re
-
-    width = pix.width
-    binary = pix.samples.translate(_DARK)
-    pattern = re.compile(rb"\x01{%d,}" % max(20, int(width * fraction)))
-    for y in range(pix.height):
-        for match in pattern.finditer(binary, y * width, (y + 1) * width):
-            yield match.start() - y * width, match.end() - y * width, y
-
-
-def ocr_words(page: Any, *, language: str, tessdata: str) -> list[tuple[float, float, float, float, str]]:
-    """Tesseract's words of a scanned page, with table rulings erased first.
-
-    Tesseract reads text inside ruled cells badly (a grid line becomes "|" or swallows a row), so
-    long horizontal and vertical dark runs are painted white on a 300 dpi rendering before OCR.
-    """
-    import pymupdf
-
-    zoom = OCR_DPI / 72
-    matrix = pymupdf.Matrix(zoom, zoom)
-    gray = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
-    erase: list[Any] = [pymupdf.IRect(x0, y - 1, x1, y + 2) for x0, x1, y in _dark_runs(gray, 0.08)]
-    rotation = pymupdf.Matrix(zoom, zoom).prerotate(90)
-    turned = page.get_pixmap(matrix=rotation, colorspace=pymupdf.csGRAY, alpha=False)
-    origin = (page.rect * rotation).irect.top_left
-    back = ~rotation * matrix
-    for x0, x1, y in _dark_runs(turned, 0.03):
-        rect = pymupdf.Rect(
-            (pymupdf.Point(x0, y) + origin) * back, (pymupdf.Point(x1, y + 1) + origin) * back
-        )
-        box = rect.normalize().irect
-        erase.append(pymupdf.IRect(box.x0 - 1, box.y0, box.x1 + 2, box.y1))
-    pix = pymupdf.Pixmap(pymupdf.csRGB, gray)
-    for box in erase:
-        pix.set_rect(box, (255, 255, 255))
-    pix.set_dpi(OCR_DPI, OCR_DPI)
-    scanned = pymupdf.open("pdf", pix.pdfocr_tobytes(language=language, tessdata=tessdata))
-    with scanned:
-        target = scanned[0]
-        sx = page.rect.width / target.rect.width
-        sy = page.rect.height / target.rect.height
-        return [
-            (w[0] * sx, w[1] * sy, w[2] * sx, w[3] * sy, str(w[4]))
-            for w in target.get_text("words", sort=True)
-        ]
-
-
 def read_pages(
-    doc: Any, pages: Sequence[int], *, ocr: str = "auto", language: str = "eng"
+    doc: Any, pages: Sequence[int], ocr_words: Mapping[int, Sequence[OcrWord]] | None = None
 ) -> list[PageWords]:
-    return [page_words(doc.load_page(number - 1), ocr=ocr, language=language) for number in pages]
+    """The words of the given 1-based pages; ``ocr_words`` holds the OCR'd pages' words by page."""
+    found = ocr_words or {}
+    return [page_words(doc.load_page(number - 1), found.get(number)) for number in pages]
 
 
 _KINDS = {2: "checkbox", 5: "radio", 3: "combobox", 4: "listbox", 7: "text"}

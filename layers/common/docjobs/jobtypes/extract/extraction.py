@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from docjobs.core.errors import InputValidationError, ParseError
 from docjobs.engines.models import EngineChoice, ModelOutputInvalidError, Usage, schema_errors
@@ -14,6 +14,9 @@ from docjobs.jobtypes.extract.model_extraction import extract_with_model
 from docjobs.jobtypes.extract.options import ExtractOptions, parse_page_selection
 from docjobs.jobtypes.extract.rules import extract_with_rules
 from docjobs.jobtypes.extract.targets import prune_for_schema
+
+if TYPE_CHECKING:
+    from docjobs.engines.pdf.pages import OcrWord
 
 #: Confidence of a model's value found on the page / not found anywhere.
 MODEL_CONFIDENCE_VERIFIED = 0.9
@@ -60,10 +63,13 @@ def run_extraction(
     options: ExtractOptions,
     choice: EngineChoice,
     *,
-    ocr_language: str = "eng",
+    ocr_words: Mapping[int, Sequence[OcrWord]] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """The ``result`` of an extract job for an open PyMuPDF document.
+
+    ``ocr_words`` are the words of the pages the OCR stage read, by 1-based page number
+    (``ParsedPage.words``); every other page is read from its text layer.
 
     ``progress(fraction)`` is told how far it got: reading pages is the first half, the engine
     the second (a cancelled job stops there with JobCancelledError).
@@ -74,7 +80,7 @@ def run_extraction(
     report = progress or (lambda fraction: None)
     pages = []
     for index, number in enumerate(numbers, start=1):
-        pages.extend(read_pages(document, [number], language=ocr_language))
+        pages.extend(read_pages(document, [number], ocr_words))
         report(0.5 * index / len(numbers))
     schema = options.json_schema
     usage = Usage()

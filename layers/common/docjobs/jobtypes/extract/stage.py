@@ -1,8 +1,9 @@
 """Stage ``extracting``: the job's schema filled from its document by the chosen engine, then published.
 
 Runs after the shared text stages (Upload, Parse, OCR). It reopens the source PDF for word
-positions (citations need them; the pages work file keeps text only) and OCRs pages without a
-text layer with positions of its own (docs/decisions.md, "Extract: word positions").
+positions (citations need them; the pages work file keeps text only); the pages the OCR stage
+read come with their words' positions, so no page is OCR'd twice (docs/decisions.md, "Extract:
+word positions").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from docjobs.jobtypes.extract.options import ExtractOptions
 from docjobs.pipeline.progress import ThrottledProgress
 from docjobs.pipeline.results import PublishedResult, publish_result, write_json_result
 from docjobs.pipeline.runner import StageInput, stage
+from docjobs.pipeline.stages.ocr_pages import iter_ocr_pages
 
 
 class ExtractInput(StageInput):
@@ -31,13 +33,16 @@ def extract(task: ExtractInput, job: JobRecord) -> PublishedResult:
     choice = resolve_engine(options.engine, options.model)
     filename = task.document_key.rsplit("/", 1)[-1]
     progress = ThrottledProgress(job, "extracting")
+    ocr_words = {
+        int(row["page"]): row["words"]
+        for row in iter_ocr_pages(job.tenant_id, job.id)
+        if row.get("words") is not None
+    }
     with tempfile.NamedTemporaryFile(suffix="-" + filename) as source:
         aws_clients.s3().download_fileobj(storage.bucket(), task.document_key, source)
         source.flush()
         with MUPDF_LOCK, open_document(source.name, filename=filename) as document:
-            result = run_extraction(
-                document, options, choice, ocr_language=options.ocr_language, progress=progress.update
-            )
+            result = run_extraction(document, options, choice, ocr_words=ocr_words, progress=progress.update)
     fields = result["fields"]
     summary = {
         **result["metadata"],
