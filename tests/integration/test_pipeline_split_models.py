@@ -1,8 +1,10 @@
 """Split ``categories`` on a model engine, through the real state machine (moto, handlers in-process).
 
 The openai engine is the real ``openai`` client against the local fake chat-completions server
-(tests/fakes/openai_server.py), configured through settings as a deployment would be. The fake
-answers the page assignment the test scripts; what the model was asked is read back from it.
+(tests/fakes/openai_server.py); the bedrock engine is boto3's bedrock-runtime client against the
+local fake Converse endpoint (tests/fakes/bedrock_server.py). Both are configured through settings
+as a deployment would be. The fakes answer the page assignment the test scripts; what the model
+was asked is read back from them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import pytest
 from docjobs.adapters import storage
 from docjobs.engines.models import openai_compatible
 from tests import split_documents as docs
+from tests.fakes.bedrock_server import FakeBedrock, Fault, start_fake_bedrock
 from tests.fakes.openai_server import FakeOpenAI, start_fake_openai
 from tests.integration.conftest import Pipeline, Submitted
 
 MODEL = "llama3.2:3b"
+BEDROCK_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 #: Page 4 of the packet is blank: a boundary, never sent to the model.
 ASKED = [1, 2, 3, 5, 6, 7]
 
@@ -53,6 +57,21 @@ def with_openai(pipeline: Pipeline) -> Iterator[FakeOpenAI]:
     openai_compatible.reset_clients()
     yield fake
     openai_compatible.reset_clients()
+    fake.server.clear()
+    fake.server.stop()
+
+
+@pytest.fixture
+def with_bedrock(pipeline: Pipeline) -> Iterator[FakeBedrock]:
+    """Bedrock configured (its endpoint the local fake), the openai engine not."""
+    fake = start_fake_bedrock()
+    pipeline.configure(
+        BEDROCK_MODEL_ID=BEDROCK_MODEL,
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME=fake.url,
+        OPENAI_BASE_URL="",
+        OPENAI_MODEL="",
+    )
+    yield fake
     fake.server.clear()
     fake.server.stop()
 
@@ -168,3 +187,44 @@ def test_a_model_engine_that_is_not_configured_is_a_400_naming_the_configured_on
         assert status == 400 and body["error_code"] == "VALIDATION_ERROR", body
         assert message in body["error"]
     assert with_openai.requests == []
+
+
+def test_bedrock_assigns_the_pages_through_converse_after_throttling(
+    with_bedrock: FakeBedrock, pipeline: Pipeline
+) -> None:
+    """engine auto picks the configured Bedrock model; throttling is retried (botocore's own
+    retries, then the state machine's model backoff) and the packet splits as the model says."""
+    with_bedrock.reply(*[Fault("ThrottlingException", 429, "Too many requests")] * 3, assignment())
+    submitted = submit(pipeline, {"categories": docs.PACKET_CATEGORIES})
+    job = pipeline.wait(submitted, timeout=120)
+
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert [(s["name"], s["pages"]) for s in result["segments"]] == [
+        ("invoice", [1, 2]),
+        ("letter", [3, 3]),
+        ("contract", [5, 7]),
+    ]
+    metadata = result["metadata"]
+    assert (metadata["engine"], metadata["model"]) == ("bedrock", BEDROCK_MODEL)
+    assert metadata["usage"]["input_tokens"] > 0
+    assert "bedrock model: INVOICE heading" in result["segments"][0]["evidence"][0]
+    assert job["retry_count"] >= 1
+    model, request = with_bedrock.requests[-1]
+    assert model == BEDROCK_MODEL
+    tool = request["toolConfig"]["tools"][0]["toolSpec"]
+    assert request["toolConfig"]["toolChoice"] == {"tool": {"name": tool["name"]}}
+    assert tool["inputSchema"]["json"]["properties"]["pages"]["minItems"] == len(ASKED)
+    prompt = " ".join(part.get("text", "") for m in request["messages"] for part in m["content"])
+    assert all(f'<page number="{page}"' in prompt for page in ASKED)
+
+
+def test_bedrock_access_denied_fails_the_split_without_retrying_or_writing_parts(
+    with_bedrock: FakeBedrock, pipeline: Pipeline
+) -> None:
+    with_bedrock.reply(Fault("AccessDeniedException", 403, "You don't have access to the model"))
+    job = pipeline.wait(submit(pipeline, {"categories": docs.PACKET_CATEGORIES, "engine": "bedrock"}))
+    assert job["status"] == "failed" and job["error_code"] == "INTERNAL_ERROR", job
+    assert "model access" in job["error"] and job["retry_count"] == 0
+    assert len(with_bedrock.requests) == 1
+    assert [key for key in documents(pipeline) if "_part" in key] == []
