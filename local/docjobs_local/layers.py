@@ -1,4 +1,5 @@
-"""What a function may import: the packages its layers ship, checked as its code imports them.
+"""What a function may import: the packages its layers ship, checked as its code imports them;
+and the data files it finds: those its layers ship.
 
 On Lambda a function sees its own code, its layers (``/opt/python``) and the Python runtime's
 own packages (the standard library and boto3 with its dependencies). Locally every package of
@@ -20,6 +21,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextvars
+import functools
 import importlib.machinery
 import importlib.metadata
 import os
@@ -47,6 +49,8 @@ class FunctionImports:
     function: str
     layers: tuple[str, ...]
     modules: frozenset[str]
+    #: What its layers ship besides packages (the content directories in DATA_LAYERS).
+    data: frozenset[str] = frozenset()
 
 
 class LayerImportError(ModuleNotFoundError):
@@ -136,7 +140,8 @@ def function_imports(function: str, code_dir: Path, layers: dict[str, Path]) -> 
     modules = set(runtime_modules()) | own
     for content_dir in layers.values():
         modules |= layer_modules(content_dir)
-    return FunctionImports(function, tuple(layers), frozenset(modules))
+    data = frozenset(d.name for d in layers.values() if d.name in DATA_LAYERS)
+    return FunctionImports(function, tuple(layers), frozenset(modules), data)
 
 
 def template_function_imports(template: Any, logical_id: str) -> FunctionImports:
@@ -208,11 +213,42 @@ def _check(allowed: FunctionImports, name: str, importer: str) -> None:
         )
 
 
+# ---- data files: a layer's files are found only by the functions that have the layer
+
+#: Layer content directories that ship data files rather than packages. Locally the data is
+#: installed on the machine (Debian's tesseract-ocr-eng), where every function would find it.
+DATA_LAYERS = frozenset({"tessdata"})
+
+
+def has_data(name: str) -> bool:
+    """Whether the running function's layers ship ``name`` (outside a function: yes)."""
+    allowed = _current.get()
+    return allowed is None or name in allowed.data
+
+
+def _hold_tessdata_to_the_layer() -> None:
+    """Tesseract's language data comes from TessdataLayer on AWS: a function without the layer
+    finds none (OcrError), however the machine running it locally is set up."""
+    from docjobs.engines import ocr
+
+    find = ocr.find_tessdata
+    if getattr(find, "__wrapped__", None) is not None:
+        return
+
+    @functools.wraps(find)
+    def find_tessdata(explicit: str | None = None) -> str | None:
+        return find(explicit) if has_data("tessdata") else None
+
+    ocr.find_tessdata = find_tessdata
+
+
 def install() -> None:
-    """Check imports from now on (only while a function runs: see ``running``)."""
+    """Check imports from now on (only while a function runs: see ``running``), and hold data
+    files to the layers that ship them."""
     global _installed
     if not _installed:
         builtins.__import__ = _checked_import
+        _hold_tessdata_to_the_layer()
         _installed = True
 
 

@@ -46,3 +46,23 @@ def test_a_shared_module_already_loaded_still_needs_its_packages() -> None:
     _import_as_shared_code("from docjobs.jobtypes import registry")
     with layers.running(WITHOUT_REGEX), pytest.raises(layers.LayerImportError, match="'regex'"):
         _import_as_shared_code("from docjobs.jobtypes import registry")
+
+
+def test_tesseract_data_is_found_only_by_a_function_with_the_tessdata_layer() -> None:
+    """Locally Debian's language data is on the machine; on AWS only TessdataLayer ships it."""
+    from docjobs.core.errors import OcrError
+    from docjobs.engines import ocr
+
+    modules = layers.runtime_modules() | COMMON | {"regex", "pymupdf"}
+    without = layers.FunctionImports("ExtractStageFunction", ("CommonLayer", "PdfLayer"), modules)
+    with_layer = layers.FunctionImports(
+        "OcrStageFunction", ("CommonLayer", "PdfLayer", "TessdataLayer"), modules, frozenset({"tessdata"})
+    )
+    if ocr.find_tessdata() is None:
+        pytest.skip("no Tesseract language data on this machine")
+    with layers.running(with_layer):
+        assert ocr.get_ocr_engine("tesseract").name == "tesseract"
+    with layers.running(without):
+        assert ocr.find_tessdata() is None
+        with pytest.raises(OcrError, match="language data"):
+            ocr.get_ocr_engine("tesseract")
