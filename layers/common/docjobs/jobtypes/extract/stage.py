@@ -27,16 +27,19 @@ class ExtractInput(StageInput):
 @stage("extracting")
 def extract(task: ExtractInput, job: JobRecord) -> PublishedResult:
     from docjobs.engines.pdf import MUPDF_LOCK, open_document
-    from docjobs.jobtypes.extract.extraction import run_extraction
+    from docjobs.jobtypes.extract.extraction import run_extraction, selected_pages
 
     options = ExtractOptions.model_validate(job.options)
     choice = resolve_engine(options.engine, options.model)
     filename = task.document_key.rsplit("/", 1)[-1]
     progress = ThrottledProgress(job, "extracting")
+    # Only the selected pages' OCR words are kept (a long scan's are tens of MB); the parse
+    # stage has counted the pages.
+    wanted = set(selected_pages(options, job.metadata.pages)) if job.metadata.pages else None
     ocr_words = {
         int(row["page"]): row["words"]
         for row in iter_ocr_pages(job.tenant_id, job.id)
-        if row.get("words") is not None
+        if row.get("words") is not None and (wanted is None or int(row["page"]) in wanted)
     }
     with tempfile.NamedTemporaryFile(suffix="-" + filename) as source:
         aws_clients.s3().download_fileobj(storage.bucket(), task.document_key, source)
