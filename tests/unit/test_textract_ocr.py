@@ -269,6 +269,25 @@ def test_sync_document_errors_are_ocr_errors_with_textract_message(textract: Any
 # --------------------------------------------------------------------------- asynchronous path
 
 
+def _started_job(
+    textract: Any, monkeypatch: pytest.MonkeyPatch, blocks: list[dict[str, Any]], *, pages: int
+) -> str:
+    """A text detection started on a ``pages``-page PDF; moto answers it with ``blocks``."""
+    monkeypatch.setattr(TextractBackend, "BLOCKS", blocks)
+    monkeypatch.setattr(TextractBackend, "PAGES", pages)
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key="work/t/j/ocr.pdf", Body=make_pdf(pages)
+    )
+    return start_text_detection(
+        BUCKET,
+        "work/t/j/ocr.pdf",
+        detect_tables=False,
+        client_request_token="job:01J/x",
+        job_tag="t1",
+        client=textract,
+    )
+
+
 def test_async_start_poll_collect_with_moto(textract: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = [
         _page("p1", 1),
@@ -277,18 +296,7 @@ def test_async_start_poll_collect_with_moto(textract: Any, monkeypatch: pytest.M
         _page("p2", 2),
         _line("c", "second page", 2),
     ]
-    monkeypatch.setattr(TextractBackend, "BLOCKS", blocks)
-    monkeypatch.setattr(TextractBackend, "PAGES", 2)
-    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key="work/t/j/ocr.pdf", Body=make_pdf(2))
-
-    job_id = start_text_detection(
-        BUCKET,
-        "work/t/j/ocr.pdf",
-        detect_tables=False,
-        client_request_token="job:01J/x",
-        job_tag="t1",
-        client=textract,
-    )
+    job_id = _started_job(textract, monkeypatch, blocks, pages=2)
     assert job_id in _backend().async_text_detection_jobs
 
     poll = poll_text_detection(job_id, detect_tables=False, client=textract)
@@ -423,17 +431,7 @@ def test_collected_pages_keep_each_word_with_its_box_as_fractions_of_the_page(
         {**_word("w2", "12.50"), "Geometry": {"BoundingBox": {**box, "Left": 0.5}}},
         {**_word("w3", "  "), "Geometry": {"BoundingBox": box}},
     ]
-    monkeypatch.setattr(TextractBackend, "BLOCKS", blocks)
-    monkeypatch.setattr(TextractBackend, "PAGES", 1)
-    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key="work/t/j/ocr.pdf", Body=make_pdf(1))
-    job_id = start_text_detection(
-        BUCKET,
-        "work/t/j/ocr.pdf",
-        detect_tables=False,
-        client_request_token="j",
-        job_tag="t",
-        client=textract,
-    )
+    job_id = _started_job(textract, monkeypatch, blocks, pages=1)
     (page,) = collect_pages(job_id, detect_tables=False, page_map={1: 3}, client=textract)
     assert page.page == 3
     assert page.words == [(0.1, 0.2, 0.4, 0.25, "Total"), (0.5, 0.2, 0.8, 0.25, "12.50")]
