@@ -244,27 +244,38 @@ def test_comprehend_pii_engine_redacts_what_comprehend_finds(pipeline: Pipeline)
     assert "Jane Roe" not in text and "visited." in text and "Monday:" in text
 
 
-def test_scanned_page_matches_found_by_tesseract_are_reported_not_claimed(pipeline: Pipeline) -> None:
+def test_a_scanned_pages_match_found_by_tesseract_is_removed_from_the_image(pipeline: Pipeline) -> None:
+    from docjobs.engines.ocr import TesseractEngine
+
     submitted = _submit_edit(
         pipeline, docs.scanned_pdf(), "scan.pdf", ocr="auto", operations=[{"op": "redact", "pii": ["email"]}]
     )
     job = pipeline.wait(submitted)
     assert job["status"] == "completed", job
     assert "OcrPages" in pipeline.states_entered(submitted)
-    warning = job["result"]["operations"][0]["warnings"][0]
-    assert (
-        "page(s) 1 have no text layer" in warning
-        and "OCR finds 1 match(es) there, which were NOT removed" in warning
-    )
+    report = job["result"]["operations"][0]
+    assert report["hits_in"]["scanned_text"] == 1 and report["pages"] == [1]
+    assert "page(s) 1 have no text layer" in report["warnings"][0]
+    assert "OCR found 1 match(es) there and their image pixels were removed" in report["warnings"][0]
+    (page,) = TesseractEngine().ocr_pages(_output_pdf(pipeline, job["result"]), [1])
+    assert "@" not in page.text and "letter" in page.text
 
 
-def test_scanned_pages_read_by_textract_are_counted(
+def test_a_scanned_pages_match_found_by_textract_is_removed_from_the_image(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocks = [
+    # Textract's answer for the picture on page 2 (drawn at 72,72-472,152 on a 595 x 842 page):
+    # a line and its words, the e-mail's box over the picture.
+    words = [("Scanned", 80), ("reply", 150), ("from", 210), (docs.EMAIL, 270)]
+    blocks: list[dict[str, Any]] = [
         {"BlockType": "PAGE", "Id": "p1", "Page": 1},
         {"BlockType": "LINE", "Id": "l1", "Text": f"Scanned reply from {docs.EMAIL}", "Page": 1},
     ]
+    for index, (text, left) in enumerate(words):
+        width = 190 if "@" in text else 55
+        box = {"Left": left / 595, "Top": 90 / 842, "Width": width / 595, "Height": 30 / 842}
+        word = {"BlockType": "WORD", "Id": f"w{index}", "Text": text, "Page": 1}
+        blocks.append({**word, "Geometry": {"BoundingBox": box}})
     monkeypatch.setattr(TextractBackend, "BLOCKS", blocks)
     monkeypatch.setattr(TextractBackend, "PAGES", 1)
     pipeline.configure(OCR_ENGINE="textract", TEXTRACT_POLL_SECONDS="1")
@@ -281,5 +292,7 @@ def test_scanned_pages_read_by_textract_are_counted(
         pipeline.states_entered(submitted)
     )
     assert textract_backends[DEFAULT_ACCOUNT_ID]["us-east-1"] is not None
-    warning = job["result"]["operations"][0]["warnings"][0]
-    assert "page(s) 2 have no text layer" in warning and "OCR finds 1 match(es)" in warning
+    report = job["result"]["operations"][0]
+    assert report["hits_in"]["scanned_text"] == 1 and report["pages"] == [2]
+    assert "page(s) 2 have no text layer" in report["warnings"][0]
+    assert "OCR found 1 match(es) there and their image pixels were removed" in report["warnings"][0]

@@ -8,12 +8,17 @@ import pymupdf
 import pytest
 
 from docjobs.core.errors import InputValidationError
+from docjobs.engines.ocr import TesseractEngine, find_tessdata
 from docjobs.jobtypes.edit.editor import EditResult, apply_edits
 from docjobs.jobtypes.edit.matching import RedactionMatcher
 from docjobs.jobtypes.edit.options import RedactOp, parse_edit_options
+from docjobs.jobtypes.edit.redaction import OcrReading
 from tests import edit_documents as docs
 
 ALL_PII = ["email", "phone", "credit_card", "iban", "us_ssn"]
+
+
+needs_tesseract = pytest.mark.skipif(find_tessdata() is None, reason="no Tesseract language data")
 
 
 def _edit(pdf: bytes, *operations: dict[str, Any], **kwargs: Any) -> EditResult:
@@ -141,11 +146,79 @@ def test_redacted_pages_are_followed_through_later_page_operations() -> None:
     assert result.verification.passed and result.pages == 4  # the appended page keeps its e-mail
 
 
-def test_scanned_pages_are_reported_not_claimed() -> None:
+def test_scanned_pages_without_ocr_are_reported_not_claimed() -> None:
     result = _edit(docs.scanned_pdf(), {"op": "redact", "pii": ["email"]})
     report = result.operations[0]
     assert report["hits"] == 0
     assert "no text layer" in report["warnings"][0] and "page(s) 1" in report["warnings"][0]
+    assert "ocr: auto" in report["warnings"][0]
+
+
+def _ocr_reading(pdf: bytes) -> OcrReading:
+    (page,) = TesseractEngine().ocr_pages(pdf, [1])
+    return OcrReading(page.text, tuple(page.words or ()))
+
+
+def _rotated_scan(rotation: int) -> bytes:
+    """The scanned letter as a scanner turned it: the picture sideways, /Rotate showing it upright."""
+    picture = pymupdf.open(stream=docs.scanned_pdf(), filetype="pdf")[0].get_pixmap(dpi=150)
+    doc = pymupdf.open()
+    page = doc.new_page(width=200, height=400)
+    page.insert_image(page.rect, stream=picture.tobytes("png"), rotate=rotation)
+    page.set_rotation(rotation)
+    return doc.tobytes()
+
+
+@needs_tesseract
+@pytest.mark.parametrize("rotation", [0, 90, 270])
+def test_matches_in_a_scanned_pages_ocr_words_are_removed_as_pixels(rotation: int) -> None:
+    pdf = docs.scanned_pdf() if rotation == 0 else _rotated_scan(rotation)
+    reading = _ocr_reading(pdf)
+    assert docs.EMAIL in reading.text
+    result = _edit(pdf, {"op": "redact", "pii": ["email"]}, ocr={0: reading})
+    report = result.operations[0]
+    assert report["hits"] == report["hits_in"]["scanned_text"] == 1
+    assert "image pixels were removed" in report["warnings"][0]
+    again = _ocr_reading(result.pdf)
+    assert docs.EMAIL not in again.text and "@" not in again.text
+    assert "letter" in again.text  # only the match went
+    assert pymupdf.open(stream=result.pdf, filetype="pdf")[0].rotation == rotation
+    assert _filled_where_ocr_saw(result.pdf, reading, docs.EMAIL, rotation) > 0.9
+
+
+def _filled_where_ocr_saw(pdf: bytes, reading: OcrReading, word: str, rotation: int) -> float:
+    """The share of dark pixels inside ``word``'s OCR box, the page shown as the OCR saw it."""
+    (box,) = [w[:4] for w in reading.words if w[4] == word]
+    page = pymupdf.open(stream=pdf, filetype="pdf")[0]
+    page.set_rotation(rotation)
+    width, height = page.rect.width, page.rect.height
+    inner = pymupdf.Rect(box[0] * width + 2, box[1] * height + 2, box[2] * width - 2, box[3] * height - 2)
+    samples = page.get_pixmap(clip=inner, dpi=144, colorspace=pymupdf.csGRAY, alpha=False).samples
+    return sum(1 for value in samples if value < 64) / len(samples)
+
+
+@needs_tesseract
+def test_a_page_rotated_by_an_earlier_operation_is_redacted_where_the_ocr_saw_the_match() -> None:
+    reading = _ocr_reading(docs.scanned_pdf())
+    result = _edit(
+        docs.scanned_pdf(),
+        {"op": "rotate_pages", "pages": "1", "degrees": 90},
+        {"op": "redact", "pii": ["email"]},
+        ocr={0: reading},
+    )
+    assert result.operations[1]["hits_in"]["scanned_text"] == 1
+    output = pymupdf.open(stream=result.pdf, filetype="pdf")
+    output[0].set_rotation(0)
+    assert docs.EMAIL not in _ocr_reading(output.tobytes()).text
+    assert _filled_where_ocr_saw(result.pdf, reading, docs.EMAIL, 0) > 0.9
+
+
+def test_ocr_text_without_word_boxes_is_counted_not_claimed() -> None:
+    reading = OcrReading(f"Scanned letter from {docs.EMAIL}")
+    result = _edit(docs.scanned_pdf(), {"op": "redact", "pii": ["email"]}, ocr={0: reading})
+    report = result.operations[0]
+    assert report["hits"] == 0
+    assert "without word positions has 1 more, NOT removed" in report["warnings"][0]
 
 
 def test_catastrophic_pattern_fails_with_validation_error_naming_it() -> None:
@@ -199,3 +272,14 @@ def test_text_written_again_after_the_redaction_fails_the_verification() -> None
             {"op": "stamp", "text": f"Reply to {docs.EMAIL}", "position": "top"},
         )
     assert "options.operations[0].pii still matches" in caught.value.message
+
+
+def test_a_box_whose_image_pixels_were_not_blanked_fails_the_redaction() -> None:
+    """The check behind every scanned-page redaction: the pixels must be gone, not covered."""
+    from docjobs.core.errors import DocjobsError
+    from docjobs.jobtypes.edit.redaction import _check_and_fill
+
+    page = pymupdf.open(stream=docs.scanned_pdf(), filetype="pdf")[0]
+    line = pymupdf.Rect(15, 85, 385, 105)  # the picture's line of text, not redacted
+    with pytest.raises(DocjobsError, match="was not blanked"):
+        _check_and_fill(page, [line], (0.0, 0.0, 0.0), "page 1")

@@ -10,7 +10,7 @@ rotation, metadata, scrub).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pymupdf
@@ -89,17 +89,21 @@ def apply_edits(
     load_document: DocumentLoader | None = None,
     pii_detector: PiiDetector | None = None,
     progress: ProgressCallback | None = None,
-    ocr_text: Mapping[int, str] | None = None,
+    ocr: Mapping[int, redaction.OcrReading] | None = None,
 ) -> EditResult:
     """Apply ``options.operations`` to the PDF ``source``, write and verify the output.
 
-    ``ocr_text``: OCR text of the input's pages without a text layer (0-based page -> text), from
-    the parsing stage when ``options.ocr`` is auto: redactions count the matches on those pages,
-    which they cannot remove, and say so.
+    ``ocr``: what the OCR stage read on the input's pages without a text layer (0-based page ->
+    reading), when ``options.ocr`` is auto: redactions remove the matches in their words too.
     """
     doc = open_pdf(source, filename)
     try:
-        return _apply(doc, options, load_document, pii_detector, progress, ocr_text or {})
+        readings = {
+            page: replace(reading, rotation=doc[page].rotation)
+            for page, reading in (ocr or {}).items()
+            if 0 <= page < doc.page_count
+        }
+        return _apply(doc, options, load_document, pii_detector, progress, readings)
     finally:
         doc.close()
 
@@ -110,7 +114,7 @@ def _apply(
     load_document: DocumentLoader | None,
     pii_detector: PiiDetector | None,
     progress: ProgressCallback | None,
-    ocr_text: Mapping[int, str],
+    ocr: Mapping[int, redaction.OcrReading],
 ) -> EditResult:
     uids = list(range(doc.page_count))
     rotations = {uid: doc[uid].rotation for uid in uids}
@@ -119,7 +123,7 @@ def _apply(
     reports: list[dict[str, Any]] = []
     total = len(options.operations)
     for index, op in enumerate(options.operations):
-        report = _apply_one(doc, op, index, uids, rotations, expected, load_document, pii_detector, ocr_text)
+        report = _apply_one(doc, op, index, uids, rotations, expected, load_document, pii_detector, ocr)
         reports.append(report)
         if progress is not None:
             progress(index + 1, total)
@@ -145,7 +149,7 @@ def _apply_one(
     expected: Expectations,
     load_document: DocumentLoader | None,
     pii_detector: PiiDetector | None,
-    ocr_text: Mapping[int, str],
+    ocr: Mapping[int, redaction.OcrReading],
 ) -> dict[str, Any]:
     if isinstance(op, FillFormOp):
         report, filled = forms.fill_form(doc, op, index)
@@ -162,7 +166,7 @@ def _apply_one(
             )
         matcher = RedactionMatcher(op, index, pii_detector=pii_detector if op.pii_engine else None)
         chosen = pages.selected_pages(doc, op.pages, index)
-        report, record = redaction.redact_pages(doc, matcher, chosen, uids, ocr_text)
+        report, record = redaction.redact_pages(doc, matcher, chosen, uids, ocr)
         expected.redactions.append(record)
         for name, field in list(expected.filled.items()):  # filled values it cut on purpose
             values = field.expected if isinstance(field.expected, list) else [field.expected]

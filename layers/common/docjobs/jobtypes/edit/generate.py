@@ -6,7 +6,7 @@ A failed verification raises before anything is staged, so nothing is registered
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docjobs.adapters import storage
 from docjobs.core.errors import NotFoundError
@@ -16,6 +16,9 @@ from docjobs.pipeline.progress import ThrottledProgress
 from docjobs.pipeline.results import PublishedResult, publish_result, write_json_result
 from docjobs.pipeline.runner import StageInput, stage
 
+if TYPE_CHECKING:
+    from docjobs.jobtypes.edit.redaction import OcrReading
+
 PDF = "application/pdf"
 
 
@@ -23,11 +26,16 @@ class EditInput(StageInput):
     document_key: str
 
 
-def _ocr_text(job: JobRecord) -> dict[int, str]:
-    """OCR text of the input's pages without a text layer (0-based page -> text)."""
+def _ocr_readings(job: JobRecord) -> dict[int, OcrReading]:
+    """What the OCR stage read on the input's pages without a text layer (0-based page ->
+    its text and its words with their boxes)."""
+    from docjobs.jobtypes.edit.redaction import OcrReading
     from docjobs.pipeline.stages.ocr_pages import iter_ocr_pages
 
-    return {int(row["page"]) - 1: str(row.get("text") or "") for row in iter_ocr_pages(job.tenant_id, job.id)}
+    return {
+        int(row["page"]) - 1: OcrReading(str(row.get("text") or ""), tuple(row.get("words") or ()))
+        for row in iter_ocr_pages(job.tenant_id, job.id)
+    }
 
 
 @stage("generating")
@@ -51,7 +59,7 @@ def generate(task: EditInput, job: JobRecord) -> PublishedResult:
 
         detector = detect_pii
     progress = ThrottledProgress(job, "generating")
-    ocr_text = _ocr_text(job) if options.ocr == "auto" else {}
+    readings = _ocr_readings(job) if options.ocr == "auto" else {}
     with MUPDF_LOCK:
         edited = apply_edits(
             source,
@@ -60,7 +68,7 @@ def generate(task: EditInput, job: JobRecord) -> PublishedResult:
             load_document=load_document,
             pii_detector=detector,
             progress=lambda done, total: progress.update(0.9 * done / total),
-            ocr_text=ocr_text,
+            ocr=readings,
         )
     name = output_filename(options, filename)
     output = storage.stage_output(job.tenant_id, job.id, name, edited.pdf, PDF, pages=edited.pages)

@@ -238,8 +238,8 @@ class EditOptions(BaseModel):
     ocr: Literal["off", "auto"] = Field(
         default="off",
         description=(
-            "auto: OCR pages without a text layer while parsing, so a redaction can say how many "
-            "matches such scanned pages hold (they are not removed: redaction works on the text layer)"
+            "auto: OCR pages without a text layer while parsing, so a redaction finds matches on "
+            "scanned pages too and removes them from the image (the pixels under each matching word)"
         ),
     )
     output_filename: (

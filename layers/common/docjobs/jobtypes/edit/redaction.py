@@ -1,6 +1,7 @@
 """``redact``: real removal of text (and the image pixels and vector graphics under it) with
 PyMuPDF redaction annotations, plus the same strings in form values, annotations, links, the
-outline and the document metadata.
+outline and the document metadata. On scanned pages the OCR stage read, the matches in its
+words are removed as image pixels.
 
 The page text is read with hidden layers switched on and without crop-box clipping (see
 ``pdf_text``), so text a viewer does not show is removed too.
@@ -8,15 +9,19 @@ The page text is read with hidden layers switched on and without crop-box clippi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymupdf
 
+from docjobs.core.errors import DocjobsError
 from docjobs.jobtypes.edit.matching import Match, RedactionMatcher, remove_spans
 from docjobs.jobtypes.edit.options import color_rgb
 from docjobs.jobtypes.edit.pdf_text import all_layers_visible, looks_scanned, page_text, plain_text, text_page
+
+if TYPE_CHECKING:
+    from docjobs.engines.pdf.pages import OcrWord
 
 #: Metadata keys PyMuPDF reports that are not the document's own text.
 _NOT_TEXT_METADATA = {"format", "encryption"}
@@ -50,22 +55,48 @@ class RedactionRecord:
     changed_fields: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class OcrReading:
+    """What the OCR stage read on one of the input's pages without a text layer."""
+
+    text: str
+    #: Each word's box as fractions of the page as it was displayed when OCR'd, and its text.
+    words: Sequence[OcrWord] = ()
+    #: The page's rotation when it was OCR'd (the input's).
+    rotation: int = 0
+
+
+#: Points added around an OCR'd word's box: OCR boxes hug the glyphs.
+_OCR_BOX_MARGIN = 1.5
+
+
 def redact_pages(
     doc: pymupdf.Document,
     matcher: RedactionMatcher,
     pages: Iterable[int],
     page_uids: list[int],
-    ocr_text: Mapping[int, str] | None = None,
+    ocr: Mapping[int, OcrReading] | None = None,
 ) -> tuple[dict[str, Any], RedactionRecord]:
     """Redact ``pages`` (0-based, current order). ``page_uids`` names each current page (the input's
-    pages are 0..n-1, so ``ocr_text`` of the input's scanned pages is found by it)."""
+    pages are 0..n-1, so ``ocr`` of the input's scanned pages is found by it).
+
+    On a scanned page the OCR stage read, matches in its words are redacted too: the image pixels
+    under their boxes are blanked (checked by rendering them), then the boxes are filled."""
     op = matcher.op
     fill = color_rgb(op.fill)
     record = RedactionRecord(matcher.index, matcher, {page_uids[p] for p in pages}, set(page_uids))
-    counts = {"text": 0, "annotations": 0, "links": 0, "form_fields": 0, "outline": 0, "metadata": 0}
+    counts = {
+        "text": 0,
+        "scanned_text": 0,
+        "annotations": 0,
+        "links": 0,
+        "form_fields": 0,
+        "outline": 0,
+        "metadata": 0,
+    }
     pages_with_hits: list[int] = []
     scanned: list[int] = []
-    scanned_hits = 0
+    scanned_hits = 0  # found in OCR text without word boxes: counted, not removed
     with all_layers_visible(doc):
         for page_no in pages:
             page = doc[page_no]
@@ -86,34 +117,49 @@ def redact_pages(
                         record.engine_values.add(m.value)
                     for rect in located.rects(m.start, m.end):
                         page.add_redact_annot(rect, fill=fill, cross_out=False)
+                counts["text"] += len(matches)
+            erased: list[pymupdf.Rect] = []
+            if looks_scanned(page, text):
+                scanned.append(page_no + 1)
+                reading = (ocr or {}).get(page_uids[page_no])
+                if reading is not None and reading.words:
+                    found, erased = _ocr_matches(page, reading, matcher, where)
+                    for rect in erased:  # no fill yet: the blanked pixels are checked first
+                        page.add_redact_annot(rect, fill=None, cross_out=False)
+                    counts["scanned_text"] += found
+                elif reading is not None:
+                    where_ocr = f"{where} (OCR text)"
+                    scanned_hits += len(matcher.find(reading.text, where=where_ocr, use_engine=False))
+            if matches or erased:
                 page.apply_redactions(
                     images=pymupdf.PDF_REDACT_IMAGE_PIXELS,
                     graphics=pymupdf.PDF_REDACT_LINE_ART_REMOVE_IF_COVERED,
                     text=pymupdf.PDF_REDACT_TEXT_REMOVE,
                 )
-                counts["text"] += len(matches)
                 pages_with_hits.append(page_no + 1)
-            if looks_scanned(page, text):
-                scanned.append(page_no + 1)
-                ocr = (ocr_text or {}).get(page_uids[page_no])
-                if ocr:
-                    scanned_hits += len(matcher.find(ocr, where=f"{where} (OCR text)", use_engine=False))
+            if erased:
+                _check_and_fill(page, erased, fill, where)
     counts["outline"] = _redact_outline(doc, matcher)
     counts["metadata"], xmp_removed = _redact_metadata(doc, matcher)
     warnings: list[str] = []
     if scanned:
-        if ocr_text:
-            found = (
-                f"OCR finds {scanned_hits} match(es) there, which were NOT removed"
-                if scanned_hits
-                else "OCR finds no match there"
+        if not ocr:
+            warnings.append(
+                f"page(s) {_pages(scanned)} have no text layer (scanned images): their text was not "
+                "searched (submit with ocr: auto to have them OCR'd and redacted), so check those pages "
+                "or redact them by hand"
             )
         else:
-            found = "their text was not searched (submit with ocr: auto to have it counted)"
-        warnings.append(
-            f"page(s) {_pages(scanned)} have no text layer (scanned images): {found}; redaction removes "
-            "text-layer text only, so check those pages or redact them by hand"
-        )
+            removed = counts["scanned_text"]
+            outcome = "OCR found no match there"
+            if removed:
+                outcome = f"OCR found {removed} match(es) there and their image pixels were removed"
+            if scanned_hits:
+                outcome += f"; OCR text without word positions has {scanned_hits} more, NOT removed"
+            warnings.append(
+                f"page(s) {_pages(scanned)} have no text layer (scanned images): {outcome}; OCR can "
+                "misread text, so check those pages"
+            )
     if xmp_removed:
         warnings.append("the XMP metadata contained redacted text and was removed entirely")
     if doc.embfile_count():
@@ -131,6 +177,61 @@ def redact_pages(
     if warnings:
         report["warnings"] = warnings
     return report, record
+
+
+def _ocr_matches(
+    page: pymupdf.Page, reading: OcrReading, matcher: RedactionMatcher, where: str
+) -> tuple[int, list[pymupdf.Rect]]:
+    """The matches in an OCR'd page's words, and the boxes (page coordinates, unrotated, with a
+    margin) of every word a match touches."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for word in reading.words:
+        spans.append((offset, offset + len(word[4])))
+        offset += len(word[4]) + 1
+    joined = " ".join(word[4] for word in reading.words)
+    matches = matcher.find(joined, where=f"{where} (OCR text)", use_engine=False)
+    if not matches:
+        return 0, []
+    current = page.rotation
+    page.set_rotation(reading.rotation)  # the boxes are fractions of the page as displayed then
+    try:
+        width, height, to_page = page.rect.width, page.rect.height, page.derotation_matrix
+        touched = {
+            i for m in matches for i, (start, end) in enumerate(spans) if start < m.end and m.start < end
+        }
+        margin = _OCR_BOX_MARGIN
+        boxes = []
+        for i in sorted(touched):
+            x0, y0, x1, y1, _ = reading.words[i]
+            box = (pymupdf.Rect(x0 * width, y0 * height, x1 * width, y1 * height) * to_page).normalize()
+            boxes.append(pymupdf.Rect(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin))
+    finally:
+        page.set_rotation(current)
+    return len(matches), boxes
+
+
+def _check_and_fill(
+    page: pymupdf.Page, boxes: list[pymupdf.Rect], fill: tuple[float, float, float], where: str
+) -> None:
+    """Render each erased box: it must be blank (the image pixels under it were removed, not
+    covered); then fill it with the redaction colour."""
+    current = page.rotation
+    page.set_rotation(0)  # render and draw in the unrotated coordinates the boxes are in
+    try:
+        for box in boxes:
+            inner = pymupdf.Rect(box.x0 + 0.5, box.y0 + 0.5, box.x1 - 0.5, box.y1 - 0.5)
+            if inner.is_empty:
+                continue
+            pixels = page.get_pixmap(clip=inner, dpi=144, alpha=False, colorspace=pymupdf.csGRAY)
+            if pixels.samples and min(pixels.samples) < 250:
+                raise DocjobsError(
+                    f"redaction of a scanned match on {where} failed: the image under it was not blanked"
+                )
+        for box in boxes:
+            page.draw_rect(box, color=None, fill=fill, overlay=True)
+    finally:
+        page.set_rotation(current)
 
 
 def _pages(numbers: list[int]) -> str:
