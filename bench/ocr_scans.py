@@ -22,7 +22,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,19 @@ def scan(data: bytes, pages: list[int]) -> tuple[bytes, list[str]]:
         target = out.new_page(width=page.rect.width, height=page.rect.height)
         target.insert_image(target.rect, stream=picture.tobytes("png"))
     return out.tobytes(), truth
+
+
+def real_scans() -> Iterator[tuple[str, bytes, list[str]]]:
+    """(file name, image-only PDF, each page's original text) for the installed manuals."""
+    from bench.parse_real import find_pdf, load_pdf
+
+    for relative, pages in SCANNED_PAGES:
+        path = find_pdf(relative)
+        if path is None:
+            print(f"skipped (not installed): /usr/share/doc/{relative}", file=sys.stderr)
+            continue
+        data, truth = scan(load_pdf(path), pages)
+        yield path.name, data, truth
 
 
 def _words(text: str) -> Counter[str]:
@@ -97,21 +110,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from bench.parse_real import find_pdf, load_pdf
     from docjobs.engines.ocr import find_tessdata
     from tests import extract_documents
 
     tessdata = find_tessdata()
     if tessdata is None:
         sys.exit("no Tesseract language data (Debian: apt-get install tesseract-ocr-eng)")
-    cases: list[tuple[str, bytes, list[str]]] = []
-    for relative, pages in SCANNED_PAGES:
-        path = find_pdf(relative)
-        if path is None:
-            print(f"skipped (not installed): /usr/share/doc/{relative}", file=sys.stderr)
-            continue
-        data, truth = scan(load_pdf(path), pages)
-        cases.append((path.name, data, truth))
+    cases = list(real_scans())
     invoice_truth = scan(extract_documents.invoice_pdf(), [0])[1]
     cases.append(("scanned invoice (generated)", extract_documents.scanned_invoice_pdf(), invoice_truth))
 
