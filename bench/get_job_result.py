@@ -38,7 +38,8 @@ def _result_of(size: int) -> dict[str, Any]:
 
 def _publish(result: dict[str, Any]) -> str:
     from docjobs.adapters import job_store, storage
-    from docjobs.core.models import ResultPointer, utc_now
+    from docjobs.core.models import ResultPointer
+    from docjobs.core.values import utc_now
 
     job = seed_job_record(TENANT, status="processing")
     key = storage.result_key(TENANT, job.id)

@@ -242,7 +242,8 @@ def seed_job_record(tenant_id: str, **fields: Any) -> Any:
     from datetime import timedelta
 
     from docjobs.adapters import job_store
-    from docjobs.core.models import JobRecord, new_id, utc_now
+    from docjobs.core.models import JobRecord
+    from docjobs.core.values import new_id, utc_now
 
     status = fields.pop("status", "queued")
     now = utc_now()

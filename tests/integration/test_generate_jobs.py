@@ -260,7 +260,8 @@ def _extract_job(
     """An extract job record of the tenant with a published result (the extract type itself is
     built on another branch; its result contract is job-types.md "extract")."""
     from docjobs.adapters import job_store, storage
-    from docjobs.core.models import JobRecord, ResultPointer, new_id, utc_now
+    from docjobs.core.models import JobRecord, ResultPointer
+    from docjobs.core.values import new_id, utc_now
 
     tenant_id = tenant or pipeline.tenant
     job_id = new_id()
@@ -385,7 +386,7 @@ def test_cancel_during_generating_registers_nothing(
 
 def test_a_generate_job_costs_one_credit_per_output_page(pipeline: Pipeline) -> None:
     from docjobs.adapters import ledger
-    from docjobs.core.models import credit_period
+    from docjobs.core.values import credit_period
 
     ledger.set_credit_limit(pipeline.tenant, 100)
     job = pipeline.wait(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from docjobs.adapters import ledger
-from docjobs.core.models import credit_period
+from docjobs.core.values import credit_period
 from tests import sample_documents as samples
 from tests.integration.conftest import Pipeline
 

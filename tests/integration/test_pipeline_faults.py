@@ -16,7 +16,8 @@ import pytest
 
 from docjobs.adapters import job_store
 from docjobs.core.errors import TransientError
-from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.core.models import JobRecord
+from docjobs.core.values import new_id, utc_now
 from docjobs.jobtypes.parse import chunk, finish, vectorize
 from docjobs.pipeline.stages import parse
 from tests import sample_documents as samples

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from docjobs.adapters import job_store
-from docjobs.core.models import JobRecord, new_id, utc_now
+from docjobs.core.models import JobRecord
+from docjobs.core.values import new_id, utc_now
 from docjobs.domain import starter
 from tests import sample_documents as samples
 from tests.integration.conftest import STATE_MACHINE, Pipeline, StatusSpy, Submitted

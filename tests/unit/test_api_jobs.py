@@ -34,7 +34,7 @@ def _complete_with_result(stack, tenant: str, seed_job, result: dict) -> str:
     raw = json.dumps(result).encode()
     stack.client("s3").put_object(Bucket=stack.physical_name("DocumentsBucket"), Key=key, Body=raw)
     from docjobs.adapters import job_store
-    from docjobs.core.models import utc_now
+    from docjobs.core.values import utc_now
 
     def complete(current):
         current.status, current.progress, current.completed_at = "completed", 100, utc_now()

@@ -45,7 +45,8 @@ def _publish(
     import io
 
     from docjobs.adapters import job_store, storage
-    from docjobs.core.models import ResultPointer, utc_now
+    from docjobs.core.models import ResultPointer
+    from docjobs.core.values import utc_now
 
     job = seed_job(TENANT, status="processing")
     key = storage.result_key(TENANT, job.id)

@@ -11,7 +11,7 @@ import pytest
 
 from docjobs.adapters import ledger
 from docjobs.core.errors import JobCancelledError, QuotaExceededError
-from docjobs.core.models import credit_period
+from docjobs.core.values import credit_period
 from docjobs.domain import credits, transitions
 from tests.conftest import seed_job_record
 

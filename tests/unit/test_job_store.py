@@ -186,7 +186,7 @@ def test_forged_page_token_with_a_non_job_id_is_refused(after):
 
 def test_page_token_round_trips():
     from docjobs.adapters import job_store
-    from docjobs.core.models import new_id
+    from docjobs.core.values import new_id
 
     job_id = new_id()
     token = job_store.encode_page_token(job_id, "queued", "parse")

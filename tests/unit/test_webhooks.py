@@ -9,8 +9,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from docjobs.core.models import JobRecord, utc_now
+from docjobs.core.models import JobRecord
 from docjobs.core.settings import get_settings
+from docjobs.core.values import utc_now
 from docjobs.domain import webhooks
 
 

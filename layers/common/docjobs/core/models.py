@@ -12,10 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from docjobs.core.values import credit_period as credit_period  # still importable from here
 from docjobs.core.values import format_timestamp
-from docjobs.core.values import new_id as new_id
-from docjobs.core.values import utc_now as utc_now
 
 #: A job type's name. Which types exist is the registry's (``docjobs.jobtypes.registry``); the
 #: contract names parse, extract, split, generate, edit and workflow.
