@@ -232,8 +232,6 @@ def _hold_tessdata_to_the_layer() -> None:
     from docjobs.engines import ocr
 
     find = ocr.find_tessdata
-    if getattr(find, "__wrapped__", None) is not None:
-        return
 
     @functools.wraps(find)
     def find_tessdata(explicit: str | None = None) -> str | None:

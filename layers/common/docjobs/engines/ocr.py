@@ -14,6 +14,7 @@ import glob
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from docjobs.core.errors import OcrError
@@ -201,28 +202,27 @@ def _rulings(
             if stop - start >= shortest:
                 rows.setdefault(y, []).append((start - y * width, stop - y * width))
             start = stop
-    found: list[tuple[int, int, int, int] | None] = []
+    found: list[tuple[int, int, int, int]] = []
     #: Stacks of runs on consecutive rows, each [x0, y0, x1, y1] (y1: the last row one joined).
     growing: list[list[int]] = []
+
+    def close(stacks: Iterable[list[int]]) -> None:
+        found.extend((x0, y0, x1, y1) for x0, y0, x1, y1 in stacks if y1 - y0 < max_thickness)
+
     previous = -2
     for y in sorted(rows):
         if y != previous + 1:
-            found.extend(_thin(stack, max_thickness) for stack in growing)
+            close(growing)
             growing = []
         extended: dict[int, list[int]] = {}
         for x0, x1 in rows[y]:
             stack = next((s for s in growing if s[0] < x1 and x0 < s[2]), None) or [x0, y, x1, y]
             stack[0], stack[2], stack[3] = min(stack[0], x0), max(stack[2], x1), y
             extended[id(stack)] = stack
-        found.extend(_thin(stack, max_thickness) for stack in growing if id(stack) not in extended)
+        close(stack for stack in growing if id(stack) not in extended)
         growing, previous = list(extended.values()), y
-    found.extend(_thin(stack, max_thickness) for stack in growing)
-    return [box for box in found if box is not None]
-
-
-def _thin(stack: list[int], max_thickness: int) -> tuple[int, int, int, int] | None:
-    x0, y0, x1, y1 = stack
-    return (x0, y0, x1, y1) if y1 - y0 < max_thickness else None
+    close(growing)
+    return found
 
 
 def _without_rulings(page: Any, dpi: int) -> Any:

@@ -45,6 +45,7 @@ from docjobs.engines.pdf.text import escape_markdown
 
 if TYPE_CHECKING:
     from docjobs.engines.pdf import ParsedPage
+    from docjobs.engines.pdf.pages import OcrWord
 
 logger = logging.getLogger(__name__)
 
@@ -288,10 +289,10 @@ def _make_page(page: int, blocks: Sequence[Mapping[str, Any]], *, detect_tables:
     )
 
 
-def _words(blocks: Iterable[Mapping[str, Any]]) -> list[tuple[float, float, float, float, str]]:
+def _words(blocks: Iterable[Mapping[str, Any]]) -> list[OcrWord]:
     """The page's WORD blocks: each box as fractions of the page (Textract's BoundingBox is
     already relative to the page) and the text, in the order Textract read them."""
-    words = []
+    words: list[OcrWord] = []
     for block in blocks:
         if block.get("BlockType") != "WORD" or not str(block.get("Text") or "").strip():
             continue

@@ -9,7 +9,8 @@ The page text is read with hidden layers switched on and without crop-box clippi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -193,21 +194,15 @@ def _ocr_matches(
     matches = matcher.find(joined, where=f"{where} (OCR text)", use_engine=False)
     if not matches:
         return 0, []
-    current = page.rotation
-    page.set_rotation(reading.rotation)  # the boxes are fractions of the page as displayed then
-    try:
+    with _rotated(page, reading.rotation):  # the boxes are fractions of the page as displayed then
         width, height, to_page = page.rect.width, page.rect.height, page.derotation_matrix
-        touched = {
-            i for m in matches for i, (start, end) in enumerate(spans) if start < m.end and m.start < end
-        }
-        margin = _OCR_BOX_MARGIN
-        boxes = []
-        for i in sorted(touched):
-            x0, y0, x1, y1, _ = reading.words[i]
-            box = (pymupdf.Rect(x0 * width, y0 * height, x1 * width, y1 * height) * to_page).normalize()
-            boxes.append(pymupdf.Rect(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin))
-    finally:
-        page.set_rotation(current)
+    touched = {i for m in matches for i, (start, end) in enumerate(spans) if start < m.end and m.start < end}
+    margin = _OCR_BOX_MARGIN
+    boxes = []
+    for i in sorted(touched):
+        x0, y0, x1, y1, _ = reading.words[i]
+        box = (pymupdf.Rect(x0 * width, y0 * height, x1 * width, y1 * height) * to_page).normalize()
+        boxes.append(pymupdf.Rect(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin))
     return len(matches), boxes
 
 
@@ -216,9 +211,7 @@ def _check_and_fill(
 ) -> None:
     """Render each erased box: it must be blank (the image pixels under it were removed, not
     covered); then fill it with the redaction colour."""
-    current = page.rotation
-    page.set_rotation(0)  # render and draw in the unrotated coordinates the boxes are in
-    try:
+    with _rotated(page, 0):  # render and draw in the unrotated coordinates the boxes are in
         for box in boxes:
             inner = pymupdf.Rect(box.x0 + 0.5, box.y0 + 0.5, box.x1 - 0.5, box.y1 - 0.5)
             if inner.is_empty:
@@ -230,6 +223,15 @@ def _check_and_fill(
                 )
         for box in boxes:
             page.draw_rect(box, color=None, fill=fill, overlay=True)
+
+
+@contextmanager
+def _rotated(page: pymupdf.Page, rotation: int) -> Iterator[None]:
+    """The page shown with ``rotation`` while the block runs; its own rotation afterwards."""
+    current = page.rotation
+    page.set_rotation(rotation)
+    try:
+        yield
     finally:
         page.set_rotation(current)
 
